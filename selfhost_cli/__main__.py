@@ -1,0 +1,5 @@
+"""`python -m selfhost_cli` runs the CLI."""
+
+from selfhost_cli.cli import main
+
+main()

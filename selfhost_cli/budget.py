@@ -1,0 +1,75 @@
+"""CI gates over advise results: monthly budget, increase over a baseline, decision change, stale prices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from selfhost_cli.advisor import Advice
+
+
+@dataclass(frozen=True)
+class Gate:
+    name: str
+    limit: Any
+    value: Any
+    passed: bool
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What a profile was before: from a saved advise JSON or a re-evaluated profile."""
+
+    decision: str
+    monthly_usd: float | None
+    source: str
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_monthly_usd: float | None = None
+    max_increase_usd: float | None = None
+    max_increase_pct: float | None = None
+    fail_on_decision_change: bool = False
+    strict: bool = False
+
+
+@dataclass
+class GateResult:
+    profile: str
+    decision: str
+    monthly_usd: float | None
+    gates: list[Gate] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(g.passed for g in self.gates)
+
+
+def evaluate_gates(advice: Advice, limits: Limits, baseline: Baseline | None) -> GateResult:
+    """Each configured gate, pass or fail; an unknown cost fails a budget gate (never treated as $0)."""
+    cost = advice.chosen_monthly_usd
+    result = GateResult(advice.profile_name, advice.decision.value, cost)
+    if limits.max_monthly_usd is not None:
+        ok = cost is not None and cost <= limits.max_monthly_usd
+        result.gates.append(Gate("max_monthly_usd", limits.max_monthly_usd, _r(cost), ok))
+    if baseline is not None and baseline.monthly_usd is not None:
+        increase = None if cost is None else cost - baseline.monthly_usd
+        if limits.max_increase_usd is not None:
+            ok = increase is not None and increase <= limits.max_increase_usd
+            result.gates.append(Gate("max_increase_usd", limits.max_increase_usd, _r(increase), ok))
+        if limits.max_increase_pct is not None:
+            pct = None if increase is None or baseline.monthly_usd == 0 else 100 * increase / baseline.monthly_usd
+            ok = pct is not None and pct <= limits.max_increase_pct
+            result.gates.append(Gate("max_increase_pct", limits.max_increase_pct, _r(pct), ok))
+    if baseline is not None and limits.fail_on_decision_change:
+        result.gates.append(Gate("decision_unchanged", baseline.decision, advice.decision.value,
+                                 baseline.decision == advice.decision.value))
+    if limits.strict:
+        stale = [w for w in advice.warnings if w.startswith(("stale price", "no "))]
+        result.gates.append(Gate("prices_known_and_fresh", "no stale or unknown prices", stale or "ok", not stale))
+    return result
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)

@@ -1,0 +1,321 @@
+"""The calibration set (published measurements), the estimator's accuracy on it, and users' own calibrations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import os
+import statistics
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from selfhost_cli.catalog import Catalog
+from selfhost_cli.catalog.schema import Precision, Sourced, Strict
+from selfhost_cli.engines import ENGINES, EngineProfile, set_user_calibrations
+from selfhost_cli.errors import InputFileError, UsageError
+from selfhost_cli.estimate import (
+    Setup,
+    concurrency_for_latency,
+    generation_only,
+    max_concurrency,
+    smallest_fitting_tp,
+    steady_state,
+)
+from selfhost_cli.profile import Engine
+from selfhost_cli.yamlio import load_file, parse, validate
+
+Scenario = Literal["offline", "server", "online", "static_batch", "single_stream"]
+
+
+class LatencyBound(Strict):
+    ttft_ms: float = Field(gt=0)
+    tpot_ms: float = Field(gt=0)
+
+
+class CalibrationRow(Sourced):
+    """One published measurement (see shared/reference/published-measurements.md §1)."""
+
+    id: str
+    ref: str
+    gpu: str
+    gpus: int = Field(gt=0)
+    tp: int | None = Field(default=None, gt=0)
+    engine: Engine | None
+    engine_version: str | None = None
+    model: str
+    precision: Precision
+    scenario: Scenario
+    input_tokens: float | None = Field(default=None, gt=0)
+    input_tokens_estimated: bool = False
+    output_tokens: float | None = Field(default=None, gt=0)
+    concurrency: float | None = Field(default=None, gt=0)
+    measured_output_tokens_per_s: float = Field(gt=0)
+    measured_tpot_ms: float | None = None
+    measured_ttft_ms: float | None = None
+    latency_stat: str | None = None
+    latency_bound: LatencyBound | None = None
+    use: Literal["calibrate", "validate", "reference_only"]
+    note: str | None = None
+
+
+class CalibrationFile(Strict):
+    schema_version: Literal[1]
+    dataset_notes: dict[str, str] = Field(default_factory=dict)
+    rows: list[CalibrationRow]
+
+
+@functools.cache
+def bundled_rows() -> tuple[CalibrationRow, ...]:
+    """The shipped calibration set, parsed once."""
+    ref = resources.files("selfhost_cli").joinpath("data", "calibration.yaml")
+    doc = parse(ref.read_text(encoding="utf-8"), "selfhost_cli/data/calibration.yaml")
+    return tuple(validate(CalibrationFile, doc, "calibration set").rows)
+
+
+# ---------------------------------------------------------------- predictions
+
+
+@dataclass(frozen=True)
+class Prediction:
+    row: CalibrationRow
+    predicted_output_tokens_per_s: float | None
+    predicted_tpot_ms: float | None
+    tp: int | None
+    why_not: str | None = None
+
+    @property
+    def error_pct(self) -> float | None:
+        """Signed error of output tokens/s, % of the measurement (None for rate-limited rows)."""
+        if self.predicted_output_tokens_per_s is None or self.row.scenario == "online":
+            return None
+        measured = self.row.measured_output_tokens_per_s
+        return 100 * (self.predicted_output_tokens_per_s - measured) / measured
+
+    @property
+    def tpot_error_pct(self) -> float | None:
+        if self.predicted_tpot_ms is None or not self.row.measured_tpot_ms:
+            return None
+        return 100 * (self.predicted_tpot_ms - self.row.measured_tpot_ms) / self.row.measured_tpot_ms
+
+
+def predict(row: CalibrationRow, catalog: Catalog, engines: dict[Engine, EngineProfile] | None = None) -> Prediction:
+    """What the estimator says for one measured setup (whole system output tokens/s, and TPOT)."""
+    if row.engine is None or row.input_tokens is None or row.output_tokens is None:
+        return Prediction(row, None, None, row.tp, "engine or request lengths unknown")
+    engine = (engines or ENGINES)[row.engine]
+    model, gpu = catalog.model(row.model), catalog.gpu(row.gpu)
+    i, o = row.input_tokens, row.output_tokens
+    pipeline = row.tp is None and row.gpus > 1  # llama.cpp layer split: GPUs take turns
+    tp = row.gpus if pipeline else row.tp or smallest_fitting_tp(Setup(model, gpu, row.precision, engine, 1), i, o)
+    if tp is None:
+        return Prediction(row, None, None, None, "does not fit")
+    setup = Setup(model, gpu, row.precision, engine, tp)
+    replicas = 1 if pipeline else row.gpus // tp
+    if row.scenario in ("single_stream", "static_batch"):
+        batch = row.concurrency or 1
+        rate = generation_only(setup, batch, i, o, include_prefill=i > 1)
+        if pipeline:
+            rate /= tp  # stages run one after another at batch 1: no speed-up, only more memory
+        tpot = batch / rate * 1000
+        return Prediction(row, rate * replicas, tpot, tp)
+    if row.scenario == "server" and row.latency_bound:
+        state = concurrency_for_latency(setup, i, o, row.latency_bound.tpot_ms, row.latency_bound.ttft_ms)
+        if state is None:
+            return Prediction(row, 0.0, None, tp, "latency bound not met")
+        return Prediction(row, state.output_tokens_per_s * replicas, state.tpot_ms, tp)
+    if row.scenario == "online":
+        # Fixed request rate: by Little's law concurrency = rate × time in system; iterate to a fixed point.
+        per_replica_rate = row.measured_output_tokens_per_s / o / replicas
+        c = 1.0
+        for _ in range(50):
+            s = steady_state(setup, i, o, c)
+            c = max(per_replica_rate * (s.ttft_ms + o * s.tpot_ms) / 1000, 1e-3)
+        s = steady_state(setup, i, o, c)
+        return Prediction(row, row.measured_output_tokens_per_s, s.tpot_ms, tp)
+    c = row.concurrency / replicas if row.concurrency else max_concurrency(setup, i, o)
+    if c < 1:
+        return Prediction(row, None, None, tp, "KV cache does not fit")
+    state = steady_state(setup, i, o, c)
+    return Prediction(row, state.output_tokens_per_s * replicas, state.tpot_ms, tp)
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    predictions: list[Prediction]
+    by_engine: dict[str, float]  # median |error| %, per engine
+    overall: float
+    tpot_overall: float | None
+
+
+def accuracy(catalog: Catalog, rows: tuple[CalibrationRow, ...] | None = None,
+             engines: dict[Engine, EngineProfile] | None = None) -> Accuracy:
+    """Predictions for every calibrate/validate row; median absolute % error per engine and overall."""
+    used = [r for r in (rows or bundled_rows()) if r.use != "reference_only"]
+    predictions = [predict(r, catalog, engines) for r in used]
+    errors: dict[str, list[float]] = {}
+    for p in predictions:
+        if p.error_pct is not None and p.row.engine is not None:
+            errors.setdefault(p.row.engine.value, []).append(abs(p.error_pct))
+    every = [e for values in errors.values() for e in values]
+    tpot = [abs(p.tpot_error_pct) for p in predictions if p.tpot_error_pct is not None]
+    return Accuracy(
+        predictions,
+        {k: statistics.median(v) for k, v in sorted(errors.items())},
+        statistics.median(every) if every else 0.0,
+        statistics.median(tpot) if tpot else None,
+    )
+
+
+# ---------------------------------------------------------------- users' calibrations
+
+
+class UserCalibration(Strict):
+    """A fitted efficiency for one engine on one GPU (and optionally one model), from the user's benchmark."""
+
+    engine: Engine
+    gpu: str
+    model: str | None = None
+    precision: Precision | None = None
+    software_efficiency: float = Field(gt=0, le=2)
+    fitted_from: str
+    measured_output_tokens_per_s: float = Field(gt=0)
+    predicted_before_output_tokens_per_s: float = Field(gt=0)
+    fitted_at: dt.date
+
+
+class UserCalibrationFile(Strict):
+    schema_version: Literal[1] = 1
+    calibrations: list[UserCalibration] = Field(default_factory=list)
+
+
+def default_calibration_path() -> Path:
+    """~/.config/selfhost/calibration.yaml (or under $XDG_CONFIG_HOME)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "selfhost" / "calibration.yaml"
+
+
+def load_user_calibration(path: Path | None) -> UserCalibrationFile:
+    """The given file, else the default location if it exists, else nothing."""
+    target = path or default_calibration_path()
+    if path is None and not target.exists():
+        return UserCalibrationFile()
+    return validate(UserCalibrationFile, load_file(target), "calibration file")
+
+
+def activate(calibrations: UserCalibrationFile) -> None:
+    """Make the estimator use these calibrations (engines.profile_for consults them)."""
+    set_user_calibrations([
+        (c.engine, c.gpu, c.model, c.software_efficiency) for c in calibrations.calibrations
+    ])
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    """What a benchmark run measured, from a vLLM `bench serve` or genai-perf JSON."""
+
+    kind: str
+    output_tokens_per_s: float
+    input_tokens: float
+    output_tokens: float
+    concurrency: float | None
+    request_rate: float | None
+    mean_tpot_ms: float | None
+    mean_ttft_ms: float | None
+
+
+def read_bench(path: Path) -> BenchResult:
+    """Parse a `vllm bench serve --save-result` JSON or a genai-perf `profile_export_genai_perf.json`."""
+    from selfhost_cli.yamlio import read_text
+
+    text = read_text(path)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputFileError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+    if not isinstance(doc, dict):
+        raise InputFileError(f"{path}:1: expected a JSON object")
+    try:
+        if "output_throughput" in doc:
+            return _vllm(doc)
+        if "output_token_throughput" in doc:
+            return _genai_perf(doc)
+    except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+        raise InputFileError(f"{path}:1: missing or malformed field {exc}",
+                             hint="expected a complete vllm bench serve or genai-perf result") from None
+    raise InputFileError(f"{path}:1: not a vllm bench serve or genai-perf result",
+                         hint="vllm: `vllm bench serve ... --save-result`; genai-perf: profile_export_genai_perf.json")
+
+
+def _vllm(doc: dict[str, Any]) -> BenchResult:
+    completed = float(doc["completed"])
+    rate = doc.get("request_rate")
+    return BenchResult(
+        "vllm bench serve", float(doc["output_throughput"]),
+        float(doc["total_input_tokens"]) / completed, float(doc["total_output_tokens"]) / completed,
+        float(doc["max_concurrency"]) if doc.get("max_concurrency") else None,
+        None if rate in (None, "inf") or rate == float("inf") else float(rate),
+        _num(doc.get("mean_tpot_ms")), _num(doc.get("mean_ttft_ms")),
+    )
+
+
+def _genai_perf(doc: dict[str, Any]) -> BenchResult:
+    config = doc.get("input_config") or {}
+    conc = config.get("concurrency") or (config.get("perf_analyzer") or {}).get("stimulus", {}).get("concurrency")
+    return BenchResult(
+        "genai-perf", float(doc["output_token_throughput"]["avg"]),
+        float(doc["input_sequence_length"]["avg"]), float(doc["output_sequence_length"]["avg"]),
+        float(conc) if conc else None, None,
+        _num((doc.get("inter_token_latency") or {}).get("avg")), _num((doc.get("time_to_first_token") or {}).get("avg")),
+    )
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def fit_efficiency(bench: BenchResult, setup: Setup, gpus: int) -> tuple[float, float]:
+    """The software efficiency at which the estimate matches the measurement; returns (fitted, predicted_before).
+
+    Throughput rises monotonically with efficiency, so bisect on it (0.05 .. 2.0).
+    """
+    replicas = max(gpus // setup.tp, 1)
+
+    def predicted(eff: float) -> float:
+        s = replace(setup, engine=replace(setup.engine, software_efficiency=eff))
+        c = bench.concurrency / replicas if bench.concurrency else max_concurrency(s, bench.input_tokens, bench.output_tokens)
+        if c < 1:
+            raise UsageError(f"the model does not fit {setup.gpu.id} at TP{setup.tp}", hint="pass --gpus/--tp as run")
+        return steady_state(s, bench.input_tokens, bench.output_tokens, c).output_tokens_per_s * replicas
+
+    before = predicted(setup.engine.software_efficiency)
+    lo, hi = 0.05, 2.0
+    if predicted(hi) < bench.output_tokens_per_s or predicted(lo) > bench.output_tokens_per_s:
+        raise UsageError(
+            f"the measurement ({bench.output_tokens_per_s:,.0f} output tokens/s) is outside what any efficiency "
+            f"explains for this setup (predicted {before:,.0f})",
+            hint="check --model, --gpu, --gpus, --tp and --precision match the benchmarked deployment")
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        if predicted(mid) < bench.output_tokens_per_s:
+            lo = mid
+        else:
+            hi = mid
+    return round((lo + hi) / 2, 4), before
+
+
+def save_user_calibration(path: Path, entry: UserCalibration) -> UserCalibrationFile:
+    """Add (or replace the entry for the same engine/gpu/model/precision) and write the file."""
+    import yaml
+
+    existing = load_user_calibration(path) if path.exists() else UserCalibrationFile()
+    key = (entry.engine, entry.gpu, entry.model, entry.precision)
+    kept = [c for c in existing.calibrations if (c.engine, c.gpu, c.model, c.precision) != key]
+    updated = UserCalibrationFile(calibrations=[*kept, entry])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(updated.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+    return updated

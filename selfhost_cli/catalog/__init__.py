@@ -1,0 +1,169 @@
+"""The catalogs of models, GPUs and API offerings: bundled YAML merged with users' `--catalog` files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from selfhost_cli.catalog.schema import (
+    ApiCatalogFile,
+    ApiOffering,
+    GpuCatalogFile,
+    GpuPrice,
+    GpuSpec,
+    ModelCatalogFile,
+    ModelSpec,
+    Pricing,
+    UserCatalogFile,
+)
+from selfhost_cli.errors import InputFileError, unknown_id
+from selfhost_cli.yamlio import load_file, parse, validate
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every model, GPU and API offering known, by id; later sources override earlier ones."""
+
+    models: dict[str, ModelSpec]
+    gpus: dict[str, GpuSpec]
+    apis: dict[str, ApiOffering]
+    sources: tuple[str, ...] = field(default=("bundled",))
+
+    def model(self, model_id: str) -> ModelSpec:
+        """The model, or a UsageError with close matches."""
+        if model_id not in self.models:
+            raise unknown_id("model", model_id, self.models)
+        return self.models[model_id]
+
+    def gpu(self, gpu_id: str) -> GpuSpec:
+        if gpu_id not in self.gpus:
+            raise unknown_id("gpu", gpu_id, self.gpus)
+        return self.gpus[gpu_id]
+
+    def api(self, api_id: str) -> ApiOffering:
+        if api_id not in self.apis:
+            raise unknown_id("api", api_id, self.apis)
+        return self.apis[api_id]
+
+    def merged(self, other: UserCatalogFile, source: str) -> Catalog:
+        """A new catalog with `other`'s entries added or replacing ours by id."""
+        return Catalog(
+            models={**self.models, **{m.id: m for m in other.models}},
+            gpus={**self.gpus, **{g.id: g for g in other.gpus}},
+            apis={**self.apis, **{a.id: a for a in other.apis}},
+            sources=(*self.sources, source),
+        )
+
+    def apis_serving(self, model_id: str) -> list[ApiOffering]:
+        """Offerings of exactly this open-weight model, cheapest first."""
+        found = [a for a in self.apis.values() if a.open_weight_model == model_id]
+        return sorted(found, key=blended_usd_per_1m)
+
+    def apis_of_size_class(self, model: ModelSpec) -> list[ApiOffering]:
+        """Open-weight offerings whose model is in the same size class as `model`, cheapest first."""
+        wanted = size_class(model)
+        found = [
+            a
+            for a in self.apis.values()
+            if a.open_weight_model in self.models and size_class(self.models[a.open_weight_model]) == wanted
+        ]
+        return sorted(found, key=blended_usd_per_1m)
+
+
+def blended_usd_per_1m(api: ApiOffering, input_share: float = 0.75) -> float:
+    """USD per 1M tokens at a 3:1 input:output mix (used only to order offerings)."""
+    return api.input_usd_per_1m * input_share + api.output_usd_per_1m * (1 - input_share)
+
+
+def size_class(model: ModelSpec) -> str:
+    """Coarse class by total parameters: small (<15B), medium (<50B), large (<150B), frontier-scale."""
+    b = model.params_total_b
+    if b < 15:
+        return "small"
+    if b < 50:
+        return "medium"
+    if b < 150:
+        return "large"
+    return "xl"
+
+
+_BUNDLED = {"models": ModelCatalogFile, "gpus": GpuCatalogFile, "apis": ApiCatalogFile}
+
+
+@functools.cache
+def bundled() -> Catalog:
+    """The catalogs shipped in the package, parsed once."""
+    parts: dict[str, dict[str, object]] = {}
+    for name, schema in _BUNDLED.items():
+        ref = resources.files("selfhost_cli.catalog").joinpath("data", f"{name}.yaml")
+        doc = parse(ref.read_text(encoding="utf-8"), f"selfhost_cli/catalog/data/{name}.yaml")
+        loaded = validate(schema, doc, "catalog")
+        entries = getattr(loaded, name)
+        ids = [e.id for e in entries]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:  # pragma: no cover - guarded by tests on the bundled data
+            raise InputFileError(f"{doc.path}: duplicate ids {dupes}")
+        parts[name] = {e.id: e for e in entries}
+    return Catalog(models=parts["models"], gpus=parts["gpus"], apis=parts["apis"])  # type: ignore[arg-type]
+
+
+def load(user_files: Sequence[str | Path] = ()) -> Catalog:
+    """Bundled catalogs with each user file merged over them, in order."""
+    catalog = bundled()
+    for path in user_files:
+        doc = load_file(path)
+        catalog = catalog.merged(validate(UserCatalogFile, doc, "catalog"), str(path))
+    return catalog
+
+
+# ------------------------------------------------------------------ prices
+
+
+@dataclass(frozen=True)
+class GpuHourly:
+    """The price used for one GPU at one pricing tier, with where it came from."""
+
+    usd_per_gpu_hour: float
+    source: str
+    as_of: dt.date | None
+    basis: str  # "median of N rows", "profile override", ...
+    low_usd: float
+    high_usd: float
+
+
+def gpu_hourly(gpu: GpuSpec, pricing: Pricing, override_usd: float | None = None) -> GpuHourly | None:
+    """USD per GPU-hour for a tier: the override, else the median of the catalog's rows; None if unknown."""
+    if override_usd is not None:
+        return GpuHourly(override_usd, "the profile / command line", None, "given", override_usd, override_usd)
+    rows = prices_for(gpu, pricing)
+    if not rows:
+        return None
+    values = [r.usd_per_gpu_hour for r in rows]
+    median = statistics.median(values)
+    oldest = min(r.as_of for r in rows)
+    providers = ", ".join(sorted({r.provider for r in rows}))
+    basis = f"median of {len(rows)} {pricing.value} rows ({providers})" if len(rows) > 1 else f"{rows[0].provider}"
+    source = "; ".join(sorted({r.source for r in rows}))
+    return GpuHourly(median, source, oldest, basis, min(values), max(values))
+
+
+# Rows more than this older than the tier's newest row are superseded (e.g. 2023 launch prices).
+SUPERSEDED_AFTER_DAYS = 365
+
+
+def prices_for(gpu: GpuSpec, pricing: Pricing) -> list[GpuPrice]:
+    """The tier's price rows, without rows superseded by ones a year or more newer."""
+    rows = [p for p in gpu.prices if p.pricing == pricing]
+    if not rows:
+        return []
+    newest = max(r.as_of for r in rows)
+    return [r for r in rows if (newest - r.as_of).days <= SUPERSEDED_AFTER_DAYS]
+
+
+def known_ids(entries: Iterable[object]) -> list[str]:
+    return sorted(getattr(e, "id") for e in entries)

@@ -1,0 +1,220 @@
+"""pydantic models of the three catalogs (models, gpus, apis); bundled and user files go through them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Strict(BaseModel):
+    """Base for every catalog and profile model: no unknown keys, immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Precision(str, Enum):
+    """Numeric format of the weights (and the matmuls that read them)."""
+
+    BF16 = "bf16"
+    FP16 = "fp16"
+    FP8 = "fp8"
+    INT8 = "int8"
+    INT4 = "int4"
+    FP4 = "fp4"
+
+
+class Pricing(str, Enum):
+    """How GPU-hours are bought."""
+
+    SPOT = "spot"
+    ON_DEMAND = "on_demand"
+    RESERVED_1Y = "reserved_1y"
+    RESERVED_3Y = "reserved_3y"
+    OWNED = "owned"
+
+
+class Confidence(str, Enum):
+    """How far a price or fact can be trusted: primary source, transcription, or a third-party guess."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class Sourced(Strict):
+    """Anything carrying a figure from outside: where it was read and when."""
+
+    source: str = Field(min_length=3)
+    as_of: dt.date
+
+
+# ---------------------------------------------------------------- models
+
+
+class Mla(Strict):
+    """Multi-head latent attention (DeepSeek V2/V3): the KV cache holds one compressed latent per layer."""
+
+    kv_lora_rank: int = Field(gt=0)
+    qk_rope_head_dim: int = Field(gt=0)
+    qk_nope_head_dim: int = Field(gt=0)
+    v_head_dim: int = Field(gt=0)
+    q_lora_rank: int | None = Field(default=None, gt=0)
+
+
+class SlidingWindow(Strict):
+    """Layers whose attention only sees the last `window_tokens` tokens (their KV cache is capped)."""
+
+    window_tokens: int = Field(gt=0)
+    layers: int = Field(ge=0, description="how many of the model's layers use the window")
+
+
+class Moe(Strict):
+    """Mixture-of-experts feed-forward: which layers, how many experts, how many each token uses."""
+
+    experts: int = Field(gt=1)
+    top_k: int = Field(gt=0)
+    shared_experts: int = Field(default=0, ge=0)
+    expert_intermediate_size: int = Field(gt=0)
+    moe_layers: int = Field(gt=0, description="layers whose MLP is MoE (the rest are dense)")
+
+    @model_validator(mode="after")
+    def _top_k_within_experts(self) -> Moe:
+        if self.top_k > self.experts:
+            raise ValueError(f"top_k ({self.top_k}) exceeds experts ({self.experts})")
+        return self
+
+
+class ModelSpec(Sourced):
+    """Architecture facts of one open-weight model, from its published config.json / model card."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$")
+    name: str
+    family: str
+    hf_repo: str | None = None
+    licence: str
+    released: dt.date | None = None
+    params_total_b: float = Field(gt=0, description="billions of parameters, all experts")
+    params_active_b: float = Field(gt=0, description="billions used per token (== total for dense)")
+    layers: int = Field(gt=0)
+    hidden_size: int = Field(gt=0)
+    intermediate_size: int = Field(gt=0, description="dense MLP width (dense layers)")
+    attention_heads: int = Field(gt=0)
+    kv_heads: int = Field(gt=0)
+    head_dim: int = Field(gt=0)
+    vocab_size: int = Field(gt=0)
+    context_length: int = Field(gt=0)
+    tied_embeddings: bool = Field(default=False, description="lm_head shares the input embedding table")
+    native_precision: Precision = Precision.BF16
+    attention: Literal["gqa", "mla"] = "gqa"
+    mla: Mla | None = None
+    sliding_window: SlidingWindow | None = None
+    moe: Moe | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ModelSpec:
+        if self.params_active_b > self.params_total_b * 1.0001:
+            raise ValueError("params_active_b exceeds params_total_b")
+        if (self.attention == "mla") != (self.mla is not None):
+            raise ValueError("attention: mla needs an `mla:` block, and only then")
+        if self.attention_heads % self.kv_heads:
+            raise ValueError("attention_heads must be a multiple of kv_heads")
+        if self.sliding_window and self.sliding_window.layers > self.layers:
+            raise ValueError("sliding_window.layers exceeds layers")
+        if self.moe and self.moe.moe_layers > self.layers:
+            raise ValueError("moe.moe_layers exceeds layers")
+        return self
+
+
+# ---------------------------------------------------------------- gpus
+
+
+class GpuPrice(Sourced):
+    """One observed rental (or amortized ownership) price for one GPU."""
+
+    provider: str
+    pricing: Pricing
+    usd_per_gpu_hour: float = Field(gt=0)
+    confidence: Confidence = Confidence.HIGH
+    note: str | None = None
+
+
+class Interconnect(Strict):
+    """GPU-to-GPU link used by tensor parallelism; `gb_per_s` is per GPU, one direction."""
+
+    kind: Literal["nvlink", "xgmi", "pcie", "none", "unified"]
+    gb_per_s: float = Field(gt=0)
+
+
+class GpuSpec(Sourced):
+    """One accelerator: memory, bandwidth, dense peak TFLOPS by format, interconnect, prices."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$")
+    name: str
+    vendor: Literal["nvidia", "amd", "apple", "intel"]
+    memory_gb: float = Field(gt=0, description="usable by the model (unified: what the GPU may map)")
+    hbm_tb_per_s: float = Field(gt=0, description="memory bandwidth, spec sheet")
+    tflops_dense: dict[Precision, float] = Field(
+        description="dense (no sparsity) tensor TFLOPS per precision the hardware runs natively"
+    )
+    interconnect: Interconnect
+    max_gpus_per_node: int = Field(gt=0)
+    tdp_w: float | None = Field(default=None, gt=0)
+    engines: list[str] = Field(
+        default_factory=lambda: ["vllm", "sglang", "trtllm", "tgi", "llama.cpp", "ideal"],
+        description="serving engines that run on it",
+    )
+    note: str | None = None
+    prices: list[GpuPrice] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _has_bf16_or_fp16(self) -> GpuSpec:
+        if not ({Precision.BF16, Precision.FP16} & set(self.tflops_dense)):
+            raise ValueError("tflops_dense needs a bf16 or fp16 figure")
+        return self
+
+
+# ---------------------------------------------------------------- apis
+
+
+class ApiOffering(Sourced):
+    """One hosted model at one provider, priced per million tokens."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]*/[a-z0-9][a-z0-9.\-]*$")
+    provider: str
+    model_name: str
+    open_weight_model: str | None = Field(default=None, description="catalog model id it serves")
+    tier: Literal["frontier", "mid", "small", "open_weight"]
+    input_usd_per_1m: float = Field(ge=0)
+    output_usd_per_1m: float = Field(ge=0)
+    cached_input_usd_per_1m: float | None = Field(default=None, ge=0)
+    batch_discount: float | None = Field(default=None, ge=0, lt=1, description="0.5 = half price")
+    confidence: Confidence = Confidence.HIGH
+    note: str | None = None
+
+
+class ModelCatalogFile(Strict):
+    schema_version: Literal[1] = 1
+    models: list[ModelSpec]
+
+
+class GpuCatalogFile(Strict):
+    schema_version: Literal[1] = 1
+    gpus: list[GpuSpec]
+
+
+class ApiCatalogFile(Strict):
+    schema_version: Literal[1] = 1
+    apis: list[ApiOffering]
+
+
+class UserCatalogFile(Strict):
+    """A `--catalog FILE`: any of the three lists, merged over the bundled ones by id."""
+
+    schema_version: Literal[1] = 1
+    models: list[ModelSpec] = Field(default_factory=list)
+    gpus: list[GpuSpec] = Field(default_factory=list)
+    apis: list[ApiOffering] = Field(default_factory=list)

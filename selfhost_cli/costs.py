@@ -1,0 +1,168 @@
+"""Monthly cost of an API offering and of a self-hosted fleet, the daily traffic curve, break-even search. Pure."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+HOURS_PER_MONTH = 730.0  # 8,760 h / 12, the convention cloud price sheets use
+DAYS_PER_MONTH = HOURS_PER_MONTH / 24  # 30.42
+
+
+@dataclass(frozen=True)
+class ApiPrices:
+    """USD per 1M tokens; cached input None = no cached price known; batch discount None = no batch API."""
+
+    input_usd_per_1m: float
+    output_usd_per_1m: float
+    cached_input_usd_per_1m: float | None = None
+    batch_discount: float | None = None
+
+
+@dataclass(frozen=True)
+class ApiCost:
+    """USD per month by line item."""
+
+    input_usd: float
+    cached_input_usd: float
+    output_usd: float
+    batch_savings_usd: float  # subtracted (>= 0)
+    cached_price_missing: bool  # cached tokens were billed at the full input price
+    batch_price_missing: bool  # batch traffic was billed at the full price
+
+    @property
+    def monthly_usd(self) -> float:
+        return self.input_usd + self.cached_input_usd + self.output_usd - self.batch_savings_usd
+
+
+def api_monthly_cost(prices: ApiPrices, tokens_per_day: float, input_share: float,
+                     cached_input_share: float = 0.0, batch_share: float = 0.0) -> ApiCost:
+    """USD per month for `tokens_per_day` (input + output) at 30.42 days a month; 0 when the volume is 0.
+
+    Cached input tokens are billed at the cached price (the full input price when none is known: never
+    $0); the `batch_share` of all traffic gets the batch discount where the offering has one.
+    """
+    month_m = tokens_per_day * DAYS_PER_MONTH / 1e6
+    input_m = month_m * input_share
+    output_m = month_m * (1 - input_share)
+    cached_m = input_m * cached_input_share
+    cached_price = prices.cached_input_usd_per_1m
+    cached_missing = cached_price is None and cached_m > 0
+    input_usd = (input_m - cached_m) * prices.input_usd_per_1m
+    cached_usd = cached_m * (cached_price if cached_price is not None else prices.input_usd_per_1m)
+    output_usd = output_m * prices.output_usd_per_1m
+    gross = input_usd + cached_usd + output_usd
+    discount = prices.batch_discount or 0.0
+    savings = gross * batch_share * discount
+    batch_missing = prices.batch_discount is None and batch_share > 0
+    return ApiCost(input_usd, cached_usd, output_usd, savings, cached_missing, batch_missing)
+
+
+@dataclass(frozen=True)
+class SelfHostCost:
+    """USD per month: GPU-hours, people, everything else."""
+
+    gpu_usd: float
+    ops_usd: float
+    other_usd: float
+    gpu_hours: float
+
+    @property
+    def monthly_usd(self) -> float:
+        return self.gpu_usd + self.ops_usd + self.other_usd
+
+
+def self_host_monthly_cost(gpu_hours_per_month: float, gpu_hourly_usd: float, ops_fte: float,
+                           fte_annual_usd: float, other_monthly_usd: float) -> SelfHostCost:
+    """GPU-hours × hourly price + ops_fte × salary ÷ 12 + other; USD per month."""
+    return SelfHostCost(
+        gpu_usd=gpu_hours_per_month * gpu_hourly_usd,
+        ops_usd=ops_fte * fte_annual_usd / 12,
+        other_usd=other_monthly_usd,
+        gpu_hours=gpu_hours_per_month,
+    )
+
+
+# ---------------------------------------------------------------- traffic shape
+
+
+def daily_curve(peak_to_average: float, samples: int = 96) -> list[float]:
+    """Demand through a day as multiples of the mean (mean 1, max = peak_to_average), every 15 min.
+
+    A von Mises bump, exp(κ·cos θ): one busy period a day, never negative, and peak ÷ mean = e^κ / I0(κ)
+    rises from 1 (κ = 0, flat) without bound, so any peak_to_average >= 1 has exactly one κ.
+    """
+    if peak_to_average <= 1.0 + 1e-9:
+        return [1.0] * samples
+    low, high = 0.0, 1.0
+    while _peak_ratio(high, samples) < peak_to_average:
+        high *= 2
+    for _ in range(60):
+        mid = (low + high) / 2
+        if _peak_ratio(mid, samples) < peak_to_average:
+            low = mid
+        else:
+            high = mid
+    return _normalized(high, samples)
+
+
+def _normalized(kappa: float, samples: int) -> list[float]:
+    raw = [math.exp(kappa * (math.cos(2 * math.pi * i / samples) - 1)) for i in range(samples)]
+    mean = sum(raw) / samples
+    return [r / mean for r in raw]
+
+
+def _peak_ratio(kappa: float, samples: int) -> float:
+    return max(_normalized(kappa, samples))
+
+
+def autoscaled_replicas(curve: list[float], mean_output_tokens_per_s: float,
+                        replica_output_tokens_per_s: float, spare: int) -> float:
+    """Mean replicas over the day when the fleet follows demand (at least one serving, plus spare)."""
+    total = 0.0
+    for level in curve:
+        need = level * mean_output_tokens_per_s / replica_output_tokens_per_s
+        total += max(1, math.ceil(need - 1e-9)) + spare
+    return total / len(curve)
+
+
+def overflow_share(curve: list[float], base_level: float) -> float:
+    """Share of the day's traffic above `base_level` (in multiples of the mean): what a hybrid sends out."""
+    return sum(max(level - base_level, 0.0) for level in curve) / sum(curve)
+
+
+# ---------------------------------------------------------------- break-even
+
+
+def breakeven_volume(self_host_usd: Callable[[float], float | None], api_usd: Callable[[float], float],
+                     low: float = 1e4, high: float = 1e13) -> float | None:
+    """Smallest tokens/day from which self-hosting stays at or below the API cost up to `high`.
+
+    Both costs are monthly USD as functions of tokens/day. Self-hosting is a staircase (whole replicas),
+    the API a line, so after the first crossing self-hosting can still pop above just past a step:
+    we scan a geometric grid from the top down for the last point where self-hosting costs more, then
+    bisect to the crossing. None when self-hosting is dearer even at `high` (or cannot be sized).
+    """
+    def dearer(volume: float) -> bool:
+        cost = self_host_usd(volume)
+        return cost is None or cost > api_usd(volume)
+
+    if dearer(high):
+        return None
+    grid = [low * (high / low) ** (i / 400) for i in range(401)]
+    last_dearer = None
+    for volume in reversed(grid):
+        if dearer(volume):
+            last_dearer = volume
+            break
+    if last_dearer is None:
+        return low
+    lo, hi = last_dearer, grid[grid.index(last_dearer) + 1]
+    for _ in range(50):
+        mid = math.sqrt(lo * hi)
+        if dearer(mid):
+            lo = mid
+        else:
+            hi = mid
+    return hi

@@ -1,0 +1,158 @@
+"""Serving engines as named sets of efficiency constants, each with where it came from.
+
+Two layers, so that the physics is calibrated once and the software on top of it separately:
+
+* `HARDWARE` — how close a kernel stack with no serving software gets to a GPU's spec sheet,
+  fitted to our own H100 measurements (shared/reference/gpu-measurements.md) by
+  `scripts/fit_constants.py`. This *is* the `ideal` engine.
+* `ENGINES` — per serving engine: a software efficiency factor on the hardware figures, a fixed
+  per-step cost (scheduler, sampling, detokenize), the KV-cache format and batch limits, fitted to
+  the published measurements in `selfhost_cli/data/calibration.yaml` by the same script.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from selfhost_cli.profile import Engine
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """Achievable fractions of spec-sheet peaks, and fixed per-layer kernel costs (the ideal engine)."""
+
+    mem_efficiency: float  # share of spec HBM bandwidth reached streaming weights and KV cache
+    prefill_efficiency: float  # share of dense peak TFLOPS reached by prefill matmuls, 16-bit
+    prefill_efficiency_8bit: float  # the same at fp8/int8 (scaling and quantize kernels cost more)
+    decode_compute_efficiency: float  # share of peak reached by decode-batch matmuls (small M)
+    overlap_p: float  # step = (t_mem^p + t_compute^p)^(1/p): how memory and compute time overlap
+    per_layer_ms: float  # launch/sync cost per transformer layer per step, 16-bit weights
+    per_layer_quantized_ms: float  # the same with fp8/int8/4-bit weights (scale + quantize kernels)
+    allreduce_latency_us: float  # fixed cost of one tensor-parallel all-reduce over NVLink/xGMI
+    pcie_allreduce_latency_us: float  # the same over PCIe (no NVLink)
+
+
+@dataclass(frozen=True)
+class EngineProfile:
+    """One serving engine's constants; `provenance` says where each came from."""
+
+    engine: Engine
+    software_efficiency: float  # multiplies the hardware efficiencies (1.0 = ideal kernels)
+    per_step_ms: float  # scheduler, sampling, detokenization per decode step
+    reserve_fraction: float  # GPU memory kept back from weights + KV (activations, graphs, fragmentation)
+    max_batch: int  # most sequences decoded together by default
+    kv_bytes_fp8_weights: float  # KV-cache bytes per value when the weights are 8-bit or less
+    expected_error_pct: float  # median absolute error on the calibration set (selfhost accuracy)
+    provenance: str
+
+
+# NOTE: fitted by scripts/fit_constants.py to the decode and prefill rows of
+# shared/reference/gpu-measurements.md (H100 SXM, Nov 2026); see docs/estimation.md.
+HARDWARE = Hardware(
+    mem_efficiency=0.91,  # 3.05 TB/s of 3.35; our device copy measured 3.02 TB/s
+    prefill_efficiency=0.74,  # measured linear layers 697-749 TFLOP/s of 989 (bf16)
+    prefill_efficiency_8bit=0.58,  # measured 1059-1167 of 1979 (fp8, per-tensor scales)
+    decode_compute_efficiency=0.74,
+    overlap_p=2.0,
+    per_layer_ms=0.035,
+    per_layer_quantized_ms=0.055,
+    allreduce_latency_us=12.0,
+    pcie_allreduce_latency_us=35.0,
+)
+
+ENGINES: dict[Engine, EngineProfile] = {
+    Engine.IDEAL: EngineProfile(
+        engine=Engine.IDEAL,
+        software_efficiency=1.0,
+        per_step_ms=0.0,
+        reserve_fraction=0.03,
+        max_batch=4096,
+        kv_bytes_fp8_weights=2.0,
+        expected_error_pct=5.0,
+        provenance="gpu-measurements.md: CUDA-graph decode of Llama-shaped stacks, no serving software",
+    ),
+    Engine.VLLM: EngineProfile(
+        engine=Engine.VLLM,
+        software_efficiency=0.85,
+        per_step_ms=3.0,
+        # NOTE: vLLM's default gpu_memory_utilization is 0.9.
+        reserve_fraction=0.10,
+        max_batch=256,
+        kv_bytes_fp8_weights=2.0,
+        expected_error_pct=20.0,
+        provenance="fitted to calibration rows with engine vllm (MLPerf v4.1 AMD MI300X, SGLang/vLLM 0.6 benchmark)",
+    ),
+    Engine.SGLANG: EngineProfile(
+        engine=Engine.SGLANG,
+        software_efficiency=0.87,
+        per_step_ms=2.5,
+        # NOTE: SGLang's default mem_fraction_static is about 0.88 on 80 GB GPUs.
+        reserve_fraction=0.12,
+        max_batch=512,
+        kv_bytes_fp8_weights=2.0,
+        expected_error_pct=20.0,
+        provenance="fitted to calibration rows with engine sglang (sglang benchmark_vllm_060)",
+    ),
+    Engine.TRTLLM: EngineProfile(
+        engine=Engine.TRTLLM,
+        software_efficiency=0.92,
+        per_step_ms=1.0,
+        reserve_fraction=0.08,
+        max_batch=2048,
+        # NOTE: NVIDIA's MLPerf and trtllm-bench FP8 runs use an FP8 KV cache.
+        kv_bytes_fp8_weights=1.0,
+        expected_error_pct=15.0,
+        provenance="fitted to calibration rows with engine trtllm (MLPerf v4.0/v4.1, TensorRT-LLM 0.17 perf overview)",
+    ),
+    Engine.TGI: EngineProfile(
+        engine=Engine.TGI,
+        software_efficiency=0.80,
+        per_step_ms=4.0,
+        reserve_fraction=0.10,
+        max_batch=256,
+        kv_bytes_fp8_weights=2.0,
+        expected_error_pct=30.0,
+        provenance="no published TGI row in the reference: set just below vLLM (same kernels family); uncalibrated",
+    ),
+    Engine.LLAMA_CPP: EngineProfile(
+        engine=Engine.LLAMA_CPP,
+        software_efficiency=0.75,
+        per_step_ms=1.0,
+        reserve_fraction=0.05,
+        max_batch=8,
+        kv_bytes_fp8_weights=2.0,
+        expected_error_pct=20.0,
+        provenance="fitted to calibration rows with engine llama.cpp (GPU-Benchmarks-on-LLM-Inference, PR #2917)",
+    ),
+    Engine.LMDEPLOY: EngineProfile(
+        engine=Engine.LMDEPLOY,
+        software_efficiency=0.90,
+        per_step_ms=1.0,
+        reserve_fraction=0.10,
+        max_batch=256,
+        kv_bytes_fp8_weights=2.0,
+        expected_error_pct=15.0,
+        provenance="fitted to calibration rows with engine lmdeploy (InternLM/lmdeploy A100 benchmark)",
+    ),
+}
+
+
+# Users' fitted efficiencies: (engine, gpu id, model id or None, software_efficiency).
+_USER_CALIBRATIONS: list[tuple[Engine, str, str | None, float]] = []
+
+
+def set_user_calibrations(entries: list[tuple[Engine, str, str | None, float]]) -> None:
+    """Replace the active user calibrations (selfhost calibrate import writes them; --calibration loads)."""
+    _USER_CALIBRATIONS[:] = entries
+
+
+def profile_for(engine: Engine, gpu_id: str | None = None, model_id: str | None = None) -> EngineProfile:
+    """The constants for an engine, with a user calibration for this GPU (and model) applied if one exists;
+    a model-specific calibration wins over a GPU-wide one."""
+    base = ENGINES[engine]
+    matches = [c for c in _USER_CALIBRATIONS if c[0] is engine and c[1] == gpu_id and c[2] in (None, model_id)]
+    if not matches:
+        return base
+    best = max(matches, key=lambda c: c[2] is not None)
+    return replace(base, software_efficiency=best[3],
+                   provenance=f"user calibration for {engine.value} on {gpu_id}" + (f" / {best[2]}" if best[2] else ""))

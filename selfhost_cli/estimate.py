@@ -1,0 +1,426 @@
+"""Memory, parallel layout, step times, throughput and latency of one deployment (SPEC §6). Pure functions.
+
+Units are in the names: bytes, GB (1e9 bytes), ms, tokens per second. A "replica" is one copy of the
+model spread over `tp` GPUs by tensor parallelism; a deployment is one or more replicas.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from selfhost_cli.catalog.schema import GpuSpec, ModelSpec, Precision
+from selfhost_cli.engines import HARDWARE, EngineProfile, Hardware
+
+# Bytes per weight. NOTE: 4-bit formats carry block scales: MXFP4 is 4 bits + one 8-bit scale per 32
+# weights = 4.25 bits (OCP MX spec); int4 group-128 AWQ/GPTQ with fp16 scales and zeros is ~4.25 bits,
+# GGUF Q4_K_M averages ~4.85 bits: we take 4.5 bits for int4.
+BYTES_PER_WEIGHT: dict[Precision, float] = {
+    Precision.BF16: 2.0,
+    Precision.FP16: 2.0,
+    Precision.FP8: 1.0,
+    Precision.INT8: 1.0,
+    Precision.INT4: 4.5 / 8,
+    Precision.FP4: 4.25 / 8,
+}
+# Embeddings and lm_head stay 16-bit in the common quantized checkpoints (FP8, AWQ, MXFP4).
+EMBEDDING_BYTES = 2.0
+KV_BYTES_16BIT = 2.0
+# GPU memory sizes are sold in binary units: an "80 GB" H100 has 80 GiB (nvidia-smi: 81,559 MiB).
+BYTES_PER_CATALOG_GB = 2**30
+
+
+# ---------------------------------------------------------------- parameters and bytes
+
+
+@dataclass(frozen=True)
+class ParamSplit:
+    """Parameters (counts, not bytes) split by how decode reads them."""
+
+    embedding: float  # input table: only the looked-up rows are read
+    lm_head: float  # read every step (shared with embedding when tied)
+    routed_experts: float  # all routed experts (MoE), read only where the batch routes tokens
+    per_expert: float  # one routed expert in one layer
+    body: float  # everything else: attention, dense MLPs, shared experts, norms
+
+
+def param_split(model: ModelSpec) -> ParamSplit:
+    """Split the published total by role; experts from the architecture (3 matrices of hidden×width)."""
+    total = model.params_total_b * 1e9
+    table = float(model.vocab_size * model.hidden_size)
+    lm_head = table
+    per_expert = 0.0
+    routed = 0.0
+    if model.moe:
+        per_expert = 3.0 * model.hidden_size * model.moe.expert_intermediate_size
+        routed = per_expert * model.moe.experts * model.moe.moe_layers
+    stored_tables = table if model.tied_embeddings else 2 * table
+    body = max(total - stored_tables - routed, 0.05 * total)
+    return ParamSplit(table, lm_head, routed, per_expert, body)
+
+
+def weight_bytes(model: ModelSpec, precision: Precision) -> float:
+    """Bytes of all weights held in GPU memory at this precision (embeddings stay 16-bit)."""
+    split = param_split(model)
+    per_weight = BYTES_PER_WEIGHT[precision]
+    tables = split.embedding + (0.0 if model.tied_embeddings else split.lm_head)
+    return (split.body + split.routed_experts) * per_weight + tables * EMBEDDING_BYTES
+
+
+def experts_touched(experts: int, top_k: int, tokens: float) -> float:
+    """Expected distinct experts a layer reads for `tokens` tokens routed uniformly: E·(1−(1−k/E)^B)."""
+    if tokens <= 0:
+        return 0.0
+    return experts * (1.0 - (1.0 - top_k / experts) ** tokens)
+
+
+def decode_weight_bytes(model: ModelSpec, precision: Precision, batch_tokens: float) -> float:
+    """Weight bytes one decode step reads (whole replica) for a batch of `batch_tokens` sequences."""
+    split = param_split(model)
+    per_weight = BYTES_PER_WEIGHT[precision]
+    read = split.body * per_weight + split.lm_head * EMBEDDING_BYTES
+    if model.moe:
+        touched = experts_touched(model.moe.experts, model.moe.top_k, batch_tokens)
+        read += touched * model.moe.moe_layers * split.per_expert * per_weight
+    return read
+
+
+def flops_per_token(model: ModelSpec, context_tokens: float) -> float:
+    """Forward FLOPs for one token attending to `context_tokens` earlier tokens.
+
+    2·(active params − input table) for the matmuls, plus attention scores and values:
+    GQA 4·heads·head_dim per context token per layer; MLA (absorbed) 2·heads·(2·rank + rope_dim).
+    """
+    split = param_split(model)
+    matmul = 2.0 * (model.params_active_b * 1e9 - split.embedding)
+    if model.mla:
+        per_ctx = 2.0 * model.attention_heads * (2 * model.mla.kv_lora_rank + model.mla.qk_rope_head_dim)
+    else:
+        per_ctx = 4.0 * model.attention_heads * model.head_dim
+    return matmul + per_ctx * attended_layer_tokens(model, context_tokens)
+
+
+def attended_layer_tokens(model: ModelSpec, context_tokens: float) -> float:
+    """Σ over layers of the tokens each layer attends to (sliding-window layers are capped)."""
+    window = model.sliding_window
+    if window is None:
+        return model.layers * context_tokens
+    full = model.layers - window.layers
+    return full * context_tokens + window.layers * min(context_tokens, window.window_tokens)
+
+
+def kv_bytes_per_token_per_gpu(model: ModelSpec, tp: int, kv_bytes: float, context_tokens: float) -> float:
+    """KV-cache bytes one GPU holds per token of a sequence of `context_tokens` (averaged over it).
+
+    GQA: 2·layers·kv_heads·head_dim·bytes, heads split over TP but replicated once TP > kv_heads.
+    MLA: layers·(kv_lora_rank + rope_dim)·bytes, the same latent on every GPU (not split by TP).
+    Sliding-window layers keep at most `window_tokens` tokens.
+    """
+    if context_tokens <= 0:
+        return 0.0
+    layer_tokens = attended_layer_tokens(model, context_tokens) / context_tokens  # effective layers
+    if model.mla:
+        return layer_tokens * (model.mla.kv_lora_rank + model.mla.qk_rope_head_dim) * kv_bytes
+    heads_per_gpu = math.ceil(model.kv_heads / tp)
+    return layer_tokens * 2 * heads_per_gpu * model.head_dim * kv_bytes
+
+
+# ---------------------------------------------------------------- the setup
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One replica's configuration: what runs where, and with which efficiency constants."""
+
+    model: ModelSpec
+    gpu: GpuSpec
+    precision: Precision
+    engine: EngineProfile
+    tp: int
+    hardware: Hardware = HARDWARE
+
+    @property
+    def kv_bytes(self) -> float:
+        quantized = BYTES_PER_WEIGHT[self.precision] < 2
+        return self.engine.kv_bytes_fp8_weights if quantized else KV_BYTES_16BIT
+
+    @property
+    def usable_memory_gb(self) -> float:
+        # NOTE: for Apple silicon the catalog's memory_gb is already what macOS lets the GPU wire.
+        return self.device_gb * (1 - self.engine.reserve_fraction)
+
+    @property
+    def device_gb(self) -> float:
+        """The GPU's memory in decimal GB (1e9 bytes), the unit every other figure here uses."""
+        return self.gpu.memory_gb * BYTES_PER_CATALOG_GB / 1e9
+
+    @property
+    def prefill_efficiency(self) -> float:
+        hw = self.hardware
+        eight_bit = self.compute_precision in (Precision.FP8, Precision.INT8)
+        return hw.prefill_efficiency_8bit if eight_bit else hw.prefill_efficiency
+
+    @property
+    def compute_precision(self) -> Precision:
+        """The format the tensor cores run: the weights' own if supported, else 16-bit (dequantized)."""
+        table = self.gpu.tflops_dense
+        if self.precision in table:
+            return self.precision
+        return Precision.BF16 if Precision.BF16 in table else Precision.FP16
+
+    @property
+    def compute_tflops(self) -> float:
+        """Dense peak for the matmuls, at the compute precision."""
+        return self.gpu.tflops_dense[self.compute_precision]
+
+
+def with_tp(setup: Setup, tp: int) -> Setup:
+    return replace(setup, tp=tp)
+
+
+@dataclass(frozen=True)
+class Memory:
+    """Per-GPU memory of one replica, GB (1e9 bytes)."""
+
+    gpu_gb: float
+    usable_gb: float
+    weights_gb: float
+    reserve_gb: float
+    kv_cache_gb: float  # what is left for the KV cache (negative: the weights do not fit)
+    kv_per_sequence_gb: float
+    max_sequences: int  # sequences whose KV cache fits at the request shape
+
+    @property
+    def fits(self) -> bool:
+        return self.max_sequences >= 1
+
+
+def memory(setup: Setup, input_tokens: float, output_tokens: float) -> Memory:
+    """Per-GPU memory: weights ÷ TP, reserve, and how many sequences' KV cache fit.
+
+    A sequence holds its prompt plus, on average over its life, half its output; the admission
+    check uses the full length so no sequence is preempted at its end.
+    """
+    weights_gb = weight_bytes(setup.model, setup.precision) / setup.tp / 1e9
+    usable = setup.usable_memory_gb
+    reserve = setup.device_gb - usable
+    kv_gb = usable - weights_gb
+    length = input_tokens + output_tokens
+    per_seq = kv_bytes_per_token_per_gpu(setup.model, setup.tp, setup.kv_bytes, length) * length / 1e9
+    max_seqs = int(kv_gb / per_seq) if kv_gb > 0 and per_seq > 0 else 0
+    return Memory(setup.device_gb, usable, weights_gb, reserve, kv_gb, per_seq, max_seqs)
+
+
+# ---------------------------------------------------------------- step times
+
+
+def allreduce_ms(setup: Setup, tokens: float) -> float:
+    """Tensor-parallel communication per forward pass: two all-reduces of tokens×hidden per layer.
+
+    Ring all-reduce moves 2·(tp−1)/tp of the buffer over each GPU's link, plus a fixed latency.
+    """
+    if setup.tp <= 1:
+        return 0.0
+    link = setup.gpu.interconnect
+    buffer_bytes = tokens * setup.model.hidden_size * 2.0
+    moved = 2.0 * (setup.tp - 1) / setup.tp * buffer_bytes
+    over_pcie = link.kind in ("pcie", "none")
+    latency_us = setup.hardware.pcie_allreduce_latency_us if over_pcie else setup.hardware.allreduce_latency_us
+    per_allreduce_ms = latency_us / 1000 + moved / (link.gb_per_s * 1e9) * 1000
+    return 2 * setup.model.layers * per_allreduce_ms
+
+
+def layer_overhead_ms(setup: Setup) -> float:
+    hw = setup.hardware
+    quantized = BYTES_PER_WEIGHT[setup.precision] < 2
+    per_layer = hw.per_layer_quantized_ms if quantized else hw.per_layer_ms
+    return setup.model.layers * per_layer / setup.engine.software_efficiency
+
+
+@dataclass(frozen=True)
+class Step:
+    """One forward pass of a replica: where its time goes (ms)."""
+
+    memory_ms: float
+    compute_ms: float
+    overlap_ms: float  # memory and compute combined
+    overhead_ms: float  # per-layer kernels + per-step software
+    communication_ms: float
+
+    @property
+    def total_ms(self) -> float:
+        return self.overlap_ms + self.overhead_ms + self.communication_ms
+
+
+def step(setup: Setup, decode_sequences: float, context_tokens: float, prefill_tokens: float = 0.0,
+         prefill_context_tokens: float = 0.0) -> Step:
+    """A forward pass that decodes `decode_sequences` tokens at `context_tokens` of context each and,
+    chunked in, prefills `prefill_tokens` prompt tokens (mean context `prefill_context_tokens`).
+
+    memory: weights touched + KV read, at spec bandwidth × efficiency; compute: FLOPs at dense peak ×
+    efficiency (decode and prefill efficiencies differ); the two overlap as a p-norm.
+    """
+    hw = setup.hardware
+    sw = setup.engine.software_efficiency
+    tp = setup.tp
+    all_tokens = decode_sequences + prefill_tokens
+    weight_read = decode_weight_bytes(setup.model, setup.precision, all_tokens) / tp
+    kv_read = decode_sequences * context_tokens * kv_bytes_per_token_per_gpu(
+        setup.model, tp, setup.kv_bytes, context_tokens
+    )
+    bandwidth = setup.gpu.hbm_tb_per_s * 1e12 * hw.mem_efficiency * sw
+    memory_ms = (weight_read + kv_read) / bandwidth * 1000
+    peak = setup.compute_tflops * 1e12 * tp  # the replica's GPUs share the FLOPs
+    decode_flops = decode_sequences * flops_per_token(setup.model, context_tokens)
+    prefill_flops = prefill_tokens * flops_per_token(setup.model, prefill_context_tokens)
+    compute_ms = (
+        decode_flops / (peak * setup.prefill_efficiency * hw.decode_compute_efficiency / hw.prefill_efficiency * sw)
+        + prefill_flops / (peak * setup.prefill_efficiency * sw)
+    ) * 1000
+    p = hw.overlap_p
+    overlap_ms = (memory_ms**p + compute_ms**p) ** (1 / p)
+    overhead_ms = layer_overhead_ms(setup) + setup.engine.per_step_ms
+    return Step(memory_ms, compute_ms, overlap_ms, overhead_ms, allreduce_ms(setup, all_tokens))
+
+
+def prefill_ms(setup: Setup, input_tokens: float) -> float:
+    """Time to prefill one prompt alone (its share of TTFT), ms."""
+    return step(setup, 0, 0, prefill_tokens=input_tokens, prefill_context_tokens=input_tokens / 2).total_ms
+
+
+# ---------------------------------------------------------------- steady state
+
+
+@dataclass(frozen=True)
+class SteadyState:
+    """A replica serving `concurrency` requests at once with continuous batching."""
+
+    concurrency: float
+    step: Step
+    tpot_ms: float
+    ttft_ms: float
+    output_tokens_per_s: float  # one replica
+
+
+def steady_state(setup: Setup, input_tokens: float, output_tokens: float, concurrency: float) -> SteadyState:
+    """Continuous batching at concurrency C: each step decodes C tokens and, on average, prefills the
+    prompts of the C/O requests that finished (C·I/O tokens), so TPOT is that mixed step's time.
+    TTFT = the prompt's prefill alone + one mixed step of waiting for a slot.
+    """
+    c = max(concurrency, 1e-9)
+    mean_context = input_tokens + output_tokens / 2
+    prefill_per_step = c * input_tokens / max(output_tokens, 1.0)
+    mixed = step(setup, c, mean_context, prefill_per_step, input_tokens / 2)
+    tpot = mixed.total_ms
+    ttft = prefill_ms(setup, input_tokens) + tpot
+    return SteadyState(concurrency, mixed, tpot, ttft, c / tpot * 1000)
+
+
+def max_concurrency(setup: Setup, input_tokens: float, output_tokens: float) -> int:
+    """Most requests one replica runs at once: KV cache in memory, capped by the engine's batch limit."""
+    return min(memory(setup, input_tokens, output_tokens).max_sequences, setup.engine.max_batch)
+
+
+def concurrency_for_latency(setup: Setup, input_tokens: float, output_tokens: float,
+                            max_tpot_ms: float, max_ttft_ms: float) -> SteadyState | None:
+    """The highest concurrency that keeps TPOT and TTFT within their limits; None if even one request misses."""
+    high = max_concurrency(setup, input_tokens, output_tokens)
+    if high < 1:
+        return None
+
+    def ok(c: int) -> bool:
+        s = steady_state(setup, input_tokens, output_tokens, c)
+        return s.tpot_ms <= max_tpot_ms and s.ttft_ms <= max_ttft_ms
+
+    if not ok(1):
+        return None
+    low = 1
+    while low < high:  # TPOT and TTFT grow with concurrency: bisect for the last c that is ok
+        mid = (low + high + 1) // 2
+        if ok(mid):
+            low = mid
+        else:
+            high = mid - 1
+    return steady_state(setup, input_tokens, output_tokens, low)
+
+
+def tp_candidates(gpu: GpuSpec) -> list[int]:
+    """Tensor-parallel degrees within one node: powers of two up to the node's GPU count."""
+    out, tp = [], 1
+    while tp <= gpu.max_gpus_per_node:
+        out.append(tp)
+        tp *= 2
+    return out
+
+
+def smallest_fitting_tp(setup: Setup, input_tokens: float, output_tokens: float, min_sequences: int = 1) -> int | None:
+    """Smallest TP whose per-GPU memory holds the weights and `min_sequences` sequences' KV cache."""
+    for tp in tp_candidates(setup.gpu):
+        if memory(with_tp(setup, tp), input_tokens, output_tokens).max_sequences >= min_sequences:
+            return tp
+    return None
+
+
+# ---------------------------------------------------------------- one deployment, as `selfhost estimate` reports it
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A deployment of `gpus` GPUs as `replicas` × TP`tp`, at a concurrency (whole deployment)."""
+
+    setup: Setup
+    gpus: int
+    replicas: int
+    input_tokens: float
+    output_tokens: float
+    concurrency: float  # whole deployment
+    fits: bool
+    why_not: str | None
+    memory: Memory
+    state: SteadyState | None
+    decode_step_ms: float | None
+
+    @property
+    def output_tokens_per_s(self) -> float:
+        return self.state.output_tokens_per_s * self.replicas if self.state else 0.0
+
+    @property
+    def output_tokens_per_s_per_gpu(self) -> float:
+        return self.output_tokens_per_s / self.gpus if self.gpus else 0.0
+
+
+def estimate_deployment(setup: Setup, gpus: int, input_tokens: float, output_tokens: float,
+                        concurrency: float | None) -> Estimate:
+    """Steady-state estimate; `concurrency` None = the most that fits in memory (max throughput)."""
+    replicas = gpus // setup.tp
+    mem = memory(setup, input_tokens, output_tokens)
+    why_not = None
+    if replicas < 1:
+        why_not = f"{gpus} GPU(s) cannot hold one TP{setup.tp} replica"
+    elif not mem.fits:
+        why_not = (f"{mem.weights_gb:.1f} GB of weights per GPU leave {max(mem.kv_cache_gb, 0):.1f} GB of "
+                   f"{mem.usable_gb:.1f} GB usable for the KV cache: not one {input_tokens + output_tokens:.0f}-token "
+                   "sequence fits; raise TP or lower the precision")
+    if why_not:
+        return Estimate(setup, gpus, max(replicas, 0), input_tokens, output_tokens, concurrency or 0, False,
+                        why_not, mem, None, None)
+    limit = max_concurrency(setup, input_tokens, output_tokens)
+    per_replica = limit if concurrency is None else concurrency / replicas
+    if per_replica > mem.max_sequences:
+        why_not = (f"{per_replica:.0f} sequences per replica need {per_replica * mem.kv_per_sequence_gb:.1f} GB of KV "
+                   f"cache per GPU; {mem.kv_cache_gb:.1f} GB is free (at most {mem.max_sequences})")
+    state = steady_state(setup, input_tokens, output_tokens, per_replica)
+    decode = step(setup, per_replica, input_tokens + output_tokens / 2).total_ms
+    return Estimate(setup, gpus, replicas, input_tokens, output_tokens, per_replica * replicas, why_not is None,
+                    why_not, mem, state, decode)
+
+
+def generation_only(setup: Setup, batch: float, input_tokens: float, output_tokens: float,
+                    include_prefill: bool) -> float:
+    """Output tokens/s of one replica running a static batch: optional prefill, then `output_tokens` decode
+    steps (context growing from the prompt). llama.cpp's `tg` test and static-batch benchmarks."""
+    total_ms = 0.0
+    if include_prefill:
+        total_ms = step(setup, 0, 0, prefill_tokens=batch * input_tokens, prefill_context_tokens=input_tokens / 2).total_ms
+    total_ms += output_tokens * step(setup, batch, input_tokens + output_tokens / 2).total_ms
+    return batch * output_tokens / total_ms * 1000

@@ -1,0 +1,255 @@
+"""The workload profile (SPEC §3): pydantic models, defaults, and loading with located errors."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from selfhost_cli.catalog.schema import Precision, Pricing, Strict
+from selfhost_cli.errors import InputFileError
+from selfhost_cli.yamlio import Document, load_file, parse, validate
+
+
+def _no_bool(value: Any) -> Any:
+    """A number field must not take YAML's yes/no/on/off booleans silently as 1/0."""
+    if isinstance(value, bool):
+        raise ValueError(f"must be a number (got the boolean {str(value).lower()}; YAML reads yes/no/on/off as booleans)")
+    if isinstance(value, str):
+        text = value.strip().replace("_", "")
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(
+                f"must be a number (got {value!r}); write 2000000, 2_000_000 or 2.0e6, without units or commas"
+            ) from None
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_no_bool)]
+Count = Annotated[int, BeforeValidator(_no_bool)]
+
+
+class Engine(str, Enum):
+    """Serving software; `ideal` is the measured hardware limit with no software overhead."""
+
+    VLLM = "vllm"
+    SGLANG = "sglang"
+    TRTLLM = "trtllm"
+    TGI = "tgi"
+    LLAMA_CPP = "llama.cpp"
+    LMDEPLOY = "lmdeploy"
+    IDEAL = "ideal"
+
+
+class ThirdParty(str, Enum):
+    ALLOWED = "allowed"
+    WITH_AGREEMENT = "with_agreement"
+    FORBIDDEN = "forbidden"
+
+
+class Residency(str, Enum):
+    ANY = "any"
+    US = "us"
+    EU = "eu"
+    ON_PREM = "on_prem"
+
+
+class Redundancy(str, Enum):
+    NONE = "none"
+    N_PLUS_1 = "n_plus_1"
+
+
+class Expertise(str, Enum):
+    NONE = "none"
+    SOME = "some"
+    STRONG = "strong"
+
+
+class Latency(Strict):
+    max_ttft_ms: Number = Field(default=2000, gt=0, description="time to first token at the peak")
+    min_output_tokens_per_s: Number = Field(default=20, gt=0, description="streaming speed per request")
+
+
+# Default request shape when only tokens_per_day is given: a chat/RAG-like request.
+DEFAULT_OUTPUT_TOKENS_PER_REQUEST = 400
+
+
+class Workload(Strict):
+    """Volume (tokens_per_day, or requests_per_minute with tokens per request) and traffic shape."""
+
+    tokens_per_day: Number | None = Field(default=None, gt=0)
+    input_share: Number | None = Field(default=None, gt=0, lt=1)
+    requests_per_minute: Number | None = Field(default=None, gt=0)
+    input_tokens_per_request: Number | None = Field(default=None, gt=0)
+    output_tokens_per_request: Number | None = Field(default=None, gt=0)
+    peak_to_average: Number = Field(default=2.0, ge=1, le=50)
+    cached_input_share: Number = Field(default=0.0, ge=0, le=1)
+    batch_share: Number = Field(default=0.0, ge=0, le=1)
+    latency: Latency = Field(default_factory=Latency)
+
+    @model_validator(mode="after")
+    def _one_volume(self) -> Workload:
+        if self.tokens_per_day is None and self.requests_per_minute is None:
+            raise ValueError(
+                "give the volume: tokens_per_day (with input_share) or requests_per_minute "
+                "(with input_tokens_per_request and output_tokens_per_request)"
+            )
+        if self.tokens_per_day is not None and self.requests_per_minute is not None:
+            raise ValueError("give tokens_per_day or requests_per_minute, not both")
+        if self.requests_per_minute is not None:
+            if self.input_tokens_per_request is None or self.output_tokens_per_request is None:
+                raise ValueError(
+                    "requests_per_minute needs input_tokens_per_request and output_tokens_per_request"
+                )
+            if self.input_share is not None:
+                raise ValueError("input_share follows from the tokens per request; drop it")
+        return self
+
+    # ------------------------------------------------------------ derived, in one place
+    @property
+    def input_share_resolved(self) -> float:
+        """Share of all tokens that are input (prompt); 0.75 unless given or implied by the request shape."""
+        if self.requests_per_minute is not None:
+            assert self.input_tokens_per_request and self.output_tokens_per_request
+            return self.input_tokens_per_request / (self.input_tokens_per_request + self.output_tokens_per_request)
+        return self.input_share if self.input_share is not None else 0.75
+
+    @property
+    def tokens_per_day_resolved(self) -> float:
+        """Input plus output tokens per day."""
+        if self.tokens_per_day is not None:
+            return self.tokens_per_day
+        assert self.requests_per_minute and self.input_tokens_per_request and self.output_tokens_per_request
+        per_request = self.input_tokens_per_request + self.output_tokens_per_request
+        return self.requests_per_minute * 60 * 24 * per_request
+
+    @property
+    def output_tokens_per_request_resolved(self) -> float:
+        return self.output_tokens_per_request or DEFAULT_OUTPUT_TOKENS_PER_REQUEST
+
+    @property
+    def input_tokens_per_request_resolved(self) -> float:
+        if self.input_tokens_per_request:
+            return self.input_tokens_per_request
+        share = self.input_share_resolved
+        return self.output_tokens_per_request_resolved * share / (1 - share)
+
+
+class Compliance(Strict):
+    regulations: list[str] = Field(default_factory=list)
+    third_party_processing: ThirdParty = ThirdParty.ALLOWED
+    data_residency: Residency = Residency.ANY
+    air_gapped: bool = False
+
+
+class Customization(Strict):
+    fine_tuned_weights: bool = False
+    lora_adapters: Count = Field(default=0, ge=0)
+    custom_sampling: bool = False
+    inference_time_techniques: list[str] = Field(default_factory=list)
+
+
+class InlineApi(Strict):
+    """An API offering written into the profile (a negotiated price, a provider not in the catalog)."""
+
+    id: str = Field(min_length=3)
+    input_usd_per_1m: Number = Field(ge=0)
+    output_usd_per_1m: Number = Field(ge=0)
+    cached_input_usd_per_1m: Number | None = Field(default=None, ge=0)
+    batch_discount: Number | None = Field(default=None, ge=0, lt=1)
+    source: str = "the profile"
+
+
+class Models(Strict):
+    self_hosted: str = Field(default="llama-3.3-70b", min_length=1)
+    api: list[str | InlineApi] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _api_as_list(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("api"), (str, dict)):
+            return {**data, "api": [data["api"]]}
+        return data
+
+
+class SelfHosting(Strict):
+    gpu: str = Field(default="h100-sxm", min_length=1)
+    pricing: Pricing = Pricing.ON_DEMAND
+    gpu_hourly_usd: Number | None = Field(default=None, gt=0)
+    gpus: Count | None = Field(default=None, gt=0)
+    precision: Precision | None = None
+    engine: Engine = Engine.VLLM
+    redundancy: Redundancy = Redundancy.N_PLUS_1
+    autoscaling: bool = False
+    ops_fte: Number = Field(default=1.0, ge=0)
+    fte_annual_usd: Number = Field(default=200_000, ge=0)
+    other_monthly_usd: Number = Field(default=2_000, ge=0)
+
+
+class Team(Strict):
+    inference_expertise: Expertise = Expertise.SOME
+
+
+class Budget(Strict):
+    max_monthly_usd: Number | None = Field(default=None, gt=0)
+    max_increase_usd: Number | None = Field(default=None, ge=0)
+    max_increase_pct: Number | None = Field(default=None, ge=0)
+
+
+class Profile(Strict):
+    """A whole workload profile (`version: 1`)."""
+
+    version: Literal[1]
+    name: str | None = None
+    workload: Workload
+    compliance: Compliance = Field(default_factory=Compliance)
+    customization: Customization = Field(default_factory=Customization)
+    models: Models = Field(default_factory=Models)
+    self_hosting: SelfHosting = Field(default_factory=SelfHosting)
+    team: Team = Field(default_factory=Team)
+    budget: Budget = Field(default_factory=Budget)
+
+
+def load_profile(path: str | Path, overrides: list[str] | None = None) -> tuple[Profile, Document]:
+    """Read, apply `--set KEY=VALUE` overrides, validate; errors name the file and line."""
+    doc = load_file(path)
+    if not doc.data and doc.data != {}:
+        return validate(Profile, doc, "profile"), doc
+    if isinstance(doc.data, dict):
+        if "name" not in doc.data:
+            doc.data["name"] = Path(path).stem
+        for item in overrides or []:
+            apply_override(doc, item)
+    return validate(Profile, doc, "profile"), doc
+
+
+def apply_override(doc: Document, item: str) -> None:
+    """Set one `a.b.c=VALUE` into the document; the value is YAML, validated like the file's."""
+    if "=" not in item:
+        raise InputFileError(f"--set {item}: expected KEY=VALUE", hint="e.g. --set workload.tokens_per_day=2e9")
+    key, _, raw = item.partition("=")
+    parts = [p for p in key.strip().split(".") if p]
+    if not parts:
+        raise InputFileError(f"--set {item}: empty key", hint="e.g. --set workload.tokens_per_day=2e9")
+    value = parse(raw, f"--set {key}").data
+    node: dict[str, Any] = doc.data
+    for part in parts[:-1]:
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise InputFileError(f"--set {item}: {part} is not a mapping in {doc.path}")
+        node = child
+    node[parts[-1]] = value
+    loc = tuple(parts)
+    doc.lines[loc] = 0  # 0 marks "from the command line" in messages
+    # a volume given on the command line replaces the file's other volume key
+    if parts == ["workload", "tokens_per_day"]:
+        for other in ("requests_per_minute", "input_tokens_per_request", "output_tokens_per_request"):
+            node.pop(other, None)
+    if parts == ["workload", "requests_per_minute"]:
+        node.pop("tokens_per_day", None)
+        node.pop("input_share", None)

@@ -1,0 +1,49 @@
+"""Markdown for pull requests and reports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from selfhost_cli.advisor import Advice
+from selfhost_cli.render.table import tokens, usd
+
+
+def md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A GitHub-flavoured Markdown table; pipes in cells are escaped."""
+    def cell(value: Any) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def advice_markdown(advice: Advice) -> str:
+    out = [
+        f"## selfhost advise: {advice.profile_name}\n",
+        f"**Recommendation: `{advice.decision.value}`** (confidence {advice.confidence.value}). {advice.summary}\n",
+        f"Break-even: {tokens(advice.breakeven_tokens_per_day) + ' tokens/day' if advice.breakeven_tokens_per_day else 'none'}"
+        f" — {advice.breakeven_note}\n",
+        "### Reasons\n",
+        md_table(["rule", "effect", "why"], [(f.rule, f.effect.value, f.message) for f in advice.reasons]),
+        "### Monthly cost by option\n",
+        md_table(["kind", "option", "USD/month", "eligible"],
+                 [(o.kind, o.id, usd(o.monthly_usd), "yes" if o.eligible else "no: " + ", ".join(o.excluded_by))
+                  for o in advice.options]),
+    ]
+    own = advice.option("self_host")
+    if own and own.capacity:
+        c = own.capacity
+        out.append(f"Self-hosted fleet: {c['gpus']} × {c['gpu']} ({c['replicas']} × TP{c['tp']}, {c['precision']}, "
+                   f"{c['engine']}), peak utilization {c['peak_utilization']:.0%}.\n")
+    if advice.flip_points:
+        out += ["### What would flip it\n",
+                md_table(["change", "to", "decision", "note"],
+                         [(f.parameter, f.value, f.decision, f.note) for f in advice.flip_points])]
+    out += ["### Assumptions\n",
+            md_table(["name", "value", "source", "as of"],
+                     [(a.name, a.value, a.source, a.as_of or "") for a in advice.assumptions])]
+    if advice.warnings:
+        out += ["### Warnings\n", "".join(f"- {w}\n" for w in advice.warnings)]
+    return "\n".join(out)

@@ -1,0 +1,127 @@
+"""From one replica's capacity to a fleet: parallel layout at the latency target, replicas for the peak."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from selfhost_cli.catalog.schema import GpuSpec, ModelSpec, Precision
+from selfhost_cli.engines import EngineProfile
+from selfhost_cli.estimate import (
+    Memory,
+    Setup,
+    SteadyState,
+    concurrency_for_latency,
+    memory,
+    tp_candidates,
+)
+
+# A fleet planned to run at 100% of its latency-bound capacity at the peak minute misses the target
+# whenever arrivals bunch up (Poisson traffic); keep 15% headroom at the peak.
+TARGET_PEAK_UTILIZATION = 0.85
+# A larger TP is preferred only when it buys at least this much more throughput per GPU.
+TP_PREFERENCE_MARGIN = 1.05
+
+
+@dataclass(frozen=True)
+class RequestShape:
+    """Mean tokens per request and the latency each must see."""
+
+    input_tokens: float
+    output_tokens: float
+    max_ttft_ms: float
+    min_output_tokens_per_s: float
+
+    @property
+    def max_tpot_ms(self) -> float:
+        return 1000.0 / self.min_output_tokens_per_s
+
+
+@dataclass(frozen=True)
+class ReplicaPlan:
+    """The chosen layout of one replica and what it carries at the latency target."""
+
+    setup: Setup
+    state: SteadyState
+    memory: Memory
+
+    @property
+    def tp(self) -> int:
+        return self.setup.tp
+
+    @property
+    def output_tokens_per_s(self) -> float:
+        """Latency-bound output tokens/s of one replica."""
+        return self.state.output_tokens_per_s
+
+    @property
+    def planned_output_tokens_per_s(self) -> float:
+        """What a replica is planned to carry at the peak (with headroom)."""
+        return self.output_tokens_per_s * TARGET_PEAK_UTILIZATION
+
+
+@dataclass(frozen=True)
+class Infeasible:
+    """Why no replica layout works."""
+
+    reason: str
+
+
+def plan_replica(model: ModelSpec, gpu: GpuSpec, precision: Precision, engine: EngineProfile,
+                 shape: RequestShape, tp: int | None = None) -> ReplicaPlan | Infeasible:
+    """The TP (within one node) with the best throughput per GPU that meets the latency target;
+    smaller TP wins unless a larger one is at least 5% better per GPU."""
+    best: ReplicaPlan | None = None
+    reasons: list[str] = []
+    for degree in [tp] if tp else tp_candidates(gpu):
+        setup = Setup(model, gpu, precision, engine, degree)
+        mem = memory(setup, shape.input_tokens, shape.output_tokens)
+        if not mem.fits:
+            reasons.append(f"TP{degree}: {mem.weights_gb:.0f} GB of weights per GPU leave no room for KV cache "
+                           f"on {gpu.memory_gb:g} GB")
+            continue
+        state = concurrency_for_latency(setup, shape.input_tokens, shape.output_tokens,
+                                        shape.max_tpot_ms, shape.max_ttft_ms)
+        if state is None:
+            reasons.append(f"TP{degree}: even one request misses the latency target")
+            continue
+        plan = ReplicaPlan(setup, state, mem)
+        if best is None or per_gpu(plan) > per_gpu(best) * TP_PREFERENCE_MARGIN:
+            best = plan
+    if best is None:
+        return Infeasible("; ".join(reasons) or f"no tensor-parallel layout on {gpu.id}")
+    return best
+
+
+def per_gpu(plan: ReplicaPlan) -> float:
+    return plan.output_tokens_per_s / plan.tp
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """Replicas for a peak demand, plus redundancy."""
+
+    replicas: int
+    serving_replicas: int  # without the spare
+    gpus_per_replica: int
+    peak_output_tokens_per_s: float
+    peak_utilization: float  # peak demand ÷ capacity of the serving replicas
+
+    @property
+    def gpus(self) -> int:
+        return self.replicas * self.gpus_per_replica
+
+
+def fleet_for_peak(plan: ReplicaPlan, peak_output_tokens_per_s: float, spare: int) -> Fleet:
+    """Fewest replicas that carry the peak at the planned utilization, plus `spare` (0 or 1)."""
+    serving = max(1, math.ceil(peak_output_tokens_per_s / plan.planned_output_tokens_per_s - 1e-9))
+    utilization = peak_output_tokens_per_s / (serving * plan.output_tokens_per_s)
+    return Fleet(serving + spare, serving, plan.tp, peak_output_tokens_per_s, utilization)
+
+
+def fixed_fleet(plan: ReplicaPlan, gpus: int, peak_output_tokens_per_s: float) -> Fleet:
+    """An existing fleet of `gpus`: as many replicas as fit, all serving (redundancy is whatever is spare)."""
+    replicas = gpus // plan.tp
+    capacity = replicas * plan.output_tokens_per_s
+    utilization = peak_output_tokens_per_s / capacity if capacity else math.inf
+    return Fleet(replicas, replicas, plan.tp, peak_output_tokens_per_s, utilization)

@@ -1,0 +1,261 @@
+"""Read YAML/JSON files with line numbers, and turn pydantic errors into `FILE:LINE: key.path: what` messages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from selfhost_cli.errors import InputFileError, did_you_mean
+
+try:  # NOTE: the C loader is several times faster where libyaml is present.
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # pragma: no cover - depends on the PyYAML build
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+M = TypeVar("M", bound=BaseModel)
+Loc = tuple[str | int, ...]
+
+# YAML 1.1 (PyYAML) reads `1e6` as a string: its float pattern needs a dot. YAML 1.2 reads it as a
+# number, which is what a person writing `tokens_per_day: 2e9` means, so resolve it as a float.
+_FLOAT_NO_DOT = re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$")
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """Safe loader that also reads `1e6` as a number."""
+
+
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_NO_DOT, list("-+0123456789"))
+
+
+@dataclass
+class Document:
+    """A parsed file: the plain data and the line (1-based) where each key path starts."""
+
+    path: str
+    data: Any
+    lines: dict[Loc, int] = field(default_factory=dict)
+
+    def line_of(self, loc: Sequence[str | int]) -> int:
+        """Line of the longest prefix of `loc` that the file has (a missing key: its parent's line)."""
+        key = tuple(loc)
+        while key and key not in self.lines:
+            key = key[:-1]
+        return self.lines.get(key, 1)
+
+
+def read_text(path: str | Path) -> str:
+    """The file's text, or an InputFileError saying why it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: no such file", hint="check the path") from None
+    except IsADirectoryError:
+        raise InputFileError(f"{path}: is a directory, not a file") from None
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def parse(text: str, path: str = "<string>") -> Document:
+    """Parse YAML (JSON is YAML) into plain data plus a line map; duplicate keys are errors."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InputFileError(
+            f"{path}:{line}: not valid YAML: {problem}",
+            hint="check indentation, colons and closing brackets near that line",
+        ) from None
+    doc = Document(path=path, data=None)
+    if node is None:
+        return doc
+    loader = _Loader("")
+    doc.data = _build(node, (), doc, loader)
+    return doc
+
+
+def _build(node: yaml.Node, loc: Loc, doc: Document, loader: Any) -> Any:
+    doc.lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        loader.flatten_mapping(node)  # resolves YAML merge keys (<<)
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, float, bool)):
+                raise InputFileError(
+                    f"{doc.path}:{key_node.start_mark.line + 1}: {_dotted(loc) or '(top)'}: "
+                    "a key must be plain text"
+                )
+            if key in out:
+                raise InputFileError(
+                    f"{doc.path}:{key_node.start_mark.line + 1}: {_dotted((*loc, key))}: duplicate key "
+                    f"(first at line {doc.lines[(*loc, key)]})",
+                    hint="YAML keeps only the last one silently; delete one of them",
+                )
+            child = (*loc, key)
+            doc.lines[child] = key_node.start_mark.line + 1
+            out[key] = _build(value_node, child, doc, loader)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, (*loc, i), doc, loader) for i, item in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)
+
+
+def load_file(path: str | Path) -> Document:
+    """Read and parse one YAML or JSON file."""
+    return parse(read_text(path), str(path))
+
+
+def _dotted(loc: Sequence[str | int]) -> str:
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        else:
+            parts.append(("." if parts else "") + str(part))
+    return "".join(parts)
+
+
+def validate(model: type[M], doc: Document, what: str = "file") -> M:
+    """Validate a document against a pydantic model; the first errors become one located message."""
+    if doc.data is None:
+        raise InputFileError(f"{doc.path}:1: the {what} is empty", hint=_starter_hint(what))
+    if not isinstance(doc.data, dict):
+        kind = type(doc.data).__name__
+        raise InputFileError(
+            f"{doc.path}:1: the {what} must be a mapping of keys to values (got a {kind})",
+            hint=_starter_hint(what),
+        )
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        raise InputFileError(format_errors(exc, doc, model)) from None
+
+
+def _starter_hint(what: str) -> str:
+    if what == "profile":
+        return "`selfhost init profile.yaml` writes a commented starter profile"
+    return "see docs/catalogs.md for the layout"
+
+
+def format_errors(exc: ValidationError, doc: Document, model: type[BaseModel], limit: int = 5) -> str:
+    """`FILE:LINE: key.path: what is wrong` for each error (up to `limit`), then one hint."""
+    lines: list[str] = []
+    hints: list[str] = []
+    errors = exc.errors(include_url=False)
+    for err in errors[:limit]:
+        loc = _clean_loc(err["loc"])
+        what, hint = _wording(err, loc, model)
+        line = doc.line_of(loc)
+        where = f"{doc.path}:{line}" if line else "--set"
+        lines.append(f"{where}: {_dotted(loc) or '(top)'}: {what}")
+        if hint and hint not in hints:
+            hints.append(hint)
+    if len(errors) > limit:
+        lines.append(f"... and {len(errors) - limit} more")
+    message = "\n".join(lines)
+    return message + ("".join(f"\nHint: {h}" for h in hints[:2]) if hints else "")
+
+
+def _clean_loc(loc: Sequence[str | int]) -> Loc:
+    """Drop pydantic's union/tag segments (`function-after[...]`, `str`, `Inline`) that are not keys."""
+    out: list[str | int] = []
+    for part in loc:
+        if isinstance(part, str) and ("[" in part or part[:1].isupper() or part in {"str", "int", "float"}):
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
+    """Field names of the (nested) model that owns the last key of `loc`."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return []
+        current = _model_of(fields[part].annotation)
+    fields = getattr(current, "model_fields", None)
+    return list(fields) if fields else []
+
+
+def _model_of(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "the boolean " + str(value).lower()
+    if value is None:
+        return "nothing (null)"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _wording(err: Any, loc: Loc, model: type[BaseModel]) -> tuple[str, str | None]:
+    """What an error type means in words, and a hint; keyed on pydantic's stable `type`."""
+    kind: str = err["type"]
+    ctx: dict[str, Any] = err.get("ctx") or {}
+    value = err.get("input")
+    got = f" (got {_shown(value)})"
+    if kind == "missing":
+        return "required key is missing", None
+    if kind == "extra_forbidden":
+        guess = did_you_mean(str(loc[-1]), _fields_at(model, loc)) if loc else None
+        known = ", ".join(_fields_at(model, loc))
+        return "unknown key" + (f"; {guess}" if guess else ""), (f"keys allowed here: {known}" if known else None)
+    bounds = {
+        "greater_than": ("must be greater than", "gt"),
+        "greater_than_equal": ("must be at least", "ge"),
+        "less_than": ("must be less than", "lt"),
+        "less_than_equal": ("must be at most", "le"),
+    }
+    if kind in bounds:
+        words, key = bounds[kind]
+        return f"{words} {ctx.get(key)}{got}", None
+    if kind in {"enum", "literal_error"}:
+        expected = str(ctx.get("expected", "")).replace("'", "")
+        choices = [c.strip() for c in re.split(r",| or ", expected) if c.strip()]
+        guess = did_you_mean(str(value), choices) if isinstance(value, str) else None
+        hint = None
+        if isinstance(value, bool):
+            hint = "YAML 1.1 reads yes/no/on/off as booleans; put the word in quotes"
+        return f"must be one of {', '.join(choices)}{got}" + (f"; {guess}" if guess else ""), hint
+    if kind in {"float_type", "float_parsing", "int_type", "int_parsing", "int_from_float"}:
+        hint = "write numbers as 2000000, 2_000_000 or 2.0e6, without units or commas"
+        if kind == "int_from_float":
+            return f"must be a whole number{got}", None
+        return f"must be a number{got}", hint
+    if kind in {"bool_type", "bool_parsing"}:
+        return f"must be true or false{got}", None
+    if kind in {"string_type"}:
+        hint = "YAML 1.1 reads yes/no/on/off as booleans; put the word in quotes" if isinstance(value, bool) else None
+        return f"must be text{got}", hint
+    if kind in {"model_type", "dict_type", "model_attributes_type"}:
+        return f"must be a mapping of keys to values{got}", None
+    if kind in {"list_type", "tuple_type", "set_type"}:
+        return f"must be a list{got}", None
+    if kind in {"date_type", "date_parsing", "date_from_datetime_parsing"}:
+        return f"must be a date written YYYY-MM-DD{got}", None
+    if kind == "string_pattern_mismatch":
+        return f"must match {ctx.get('pattern')}{got}", "ids are lowercase letters, digits, dots and dashes"
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"])), None
+    return f"{err['msg']}{got}", None
