@@ -25,6 +25,7 @@ from selfhost_cli.engines import profile_for
 from selfhost_cli.profile import DEFAULT_OUTPUT_TOKENS_PER_REQUEST, InlineApi, Profile, Redundancy, ThirdParty
 from selfhost_cli.rules import (
     RISK_MARGIN,
+    STRONG_CAPABILITY_PREMIUM,
     Confidence,
     Decision,
     Effect,
@@ -39,9 +40,11 @@ from selfhost_cli.sizing import (
     Infeasible,
     ReplicaPlan,
     RequestShape,
-    fixed_fleet,
     fleet_for_peak,
-    plan_replica,
+    fixed_fleet_best,
+    fleet_for_peak_best,
+    most_efficient,
+    plan_replicas,
 )
 
 # A hybrid split adds a second path to operate: it must beat the best single option by this share.
@@ -125,13 +128,14 @@ class Advice:
 @dataclass
 class PlanCache:
     catalog: Catalog
-    plans: dict[tuple[Any, ...], ReplicaPlan | Infeasible] = field(default_factory=dict)
+    plans: dict[tuple[Any, ...], list[ReplicaPlan] | Infeasible] = field(default_factory=dict)
 
     def plan(self, model: ModelSpec, gpu: GpuSpec, precision: Precision, engine_name: Any,
-             shape: RequestShape) -> ReplicaPlan | Infeasible:
+             shape: RequestShape) -> list[ReplicaPlan] | Infeasible:
         key = (model.id, gpu.id, precision, engine_name, shape)
         if key not in self.plans:
-            self.plans[key] = plan_replica(model, gpu, precision, profile_for(engine_name, gpu.id, model.id), shape)
+            engine = profile_for(engine_name, gpu.id, model.id)
+            self.plans[key] = plan_replicas(model, gpu, precision, engine, shape)
         return self.plans[key]
 
 
@@ -227,40 +231,44 @@ class SelfHostInputs:
     model: ModelSpec
     gpu: GpuSpec
     precision: Precision
-    plan: ReplicaPlan | Infeasible
+    plans: list[ReplicaPlan] | Infeasible
     hourly: GpuHourly | None
     spare: int
 
+    @property
+    def plan(self) -> ReplicaPlan | Infeasible:
+        """The layout with the best throughput per GPU (marginal cost, hybrid base load)."""
+        return self.plans if isinstance(self.plans, Infeasible) else most_efficient(self.plans)
 
-def _self_host_fleet(sh: SelfHostInputs, profile: Profile, peak_output_tps: float) -> Fleet | None:
-    if isinstance(sh.plan, Infeasible):
-        return None
+
+def _self_host_fleet(sh: SelfHostInputs, profile: Profile, peak_output_tps: float) -> tuple[ReplicaPlan, Fleet]:
+    """The layout and fleet: the existing fleet's best use, or the fewest GPUs that carry the peak."""
+    assert not isinstance(sh.plans, Infeasible)
     if profile.self_hosting.gpus:
-        return fixed_fleet(sh.plan, profile.self_hosting.gpus, peak_output_tps)
-    return fleet_for_peak(sh.plan, peak_output_tps, sh.spare)
+        return fixed_fleet_best(sh.plans, profile.self_hosting.gpus, peak_output_tps)
+    return fleet_for_peak_best(sh.plans, peak_output_tps, sh.spare)
 
 
-def _gpu_hours(sh: SelfHostInputs, fleet: Fleet, profile: Profile, mean_output_tps: float) -> float:
+def _gpu_hours(plan: ReplicaPlan, sh: SelfHostInputs, fleet: Fleet, profile: Profile, mean_output_tps: float) -> float:
     """GPU-hours per month: the whole fleet around the clock, or following the daily curve if autoscaling."""
     sh_profile = profile.self_hosting
     if sh_profile.gpus:
         return sh_profile.gpus * HOURS_PER_MONTH
     if sh_profile.autoscaling:
-        assert isinstance(sh.plan, ReplicaPlan)
         curve = daily_curve(profile.workload.peak_to_average)
-        mean_replicas = autoscaled_replicas(curve, mean_output_tps, sh.plan.planned_output_tokens_per_s, sh.spare)
+        mean_replicas = autoscaled_replicas(curve, mean_output_tps, plan.planned_output_tokens_per_s, sh.spare)
         return mean_replicas * fleet.gpus_per_replica * HOURS_PER_MONTH
     return fleet.gpus * HOURS_PER_MONTH
 
 
 def self_host_cost_at(sh: SelfHostInputs, profile: Profile, tokens_per_day: float, gpu_only: bool = False) -> float | None:
     """Monthly USD of the self-hosted option sized for `tokens_per_day` at the profile's shape (no fixed fleet)."""
-    if isinstance(sh.plan, Infeasible) or sh.hourly is None:
+    if isinstance(sh.plans, Infeasible) or sh.hourly is None:
         return None
     output_tps = tokens_per_day * (1 - profile.workload.input_share_resolved) / 86_400
-    fleet = fleet_for_peak(sh.plan, output_tps * profile.workload.peak_to_average, sh.spare)
+    plan, fleet = fleet_for_peak_best(sh.plans, output_tps * profile.workload.peak_to_average, sh.spare)
     sized = profile.model_copy(update={"self_hosting": profile.self_hosting.model_copy(update={"gpus": None})})
-    hours = _gpu_hours(sh, fleet, sized, output_tps)
+    hours = _gpu_hours(plan, sh, fleet, sized, output_tps)
     s = profile.self_hosting
     cost = self_host_monthly_cost(hours, sh.hourly.usd_per_gpu_hour, 0 if gpu_only else s.ops_fte,
                                   s.fte_annual_usd, 0 if gpu_only else s.other_monthly_usd)
@@ -271,14 +279,13 @@ def _self_host_option(sh: SelfHostInputs, profile: Profile, work: WorkloadSummar
                       warnings: list[str]) -> Option:
     s = profile.self_hosting
     option_id = f"{sh.model.id}@{sh.gpu.id}"
-    if isinstance(sh.plan, Infeasible):
+    if isinstance(sh.plans, Infeasible):
         return Option("self_host", option_id, False, [*excluded_by, "deployment_infeasible"], None, {},
-                      note=sh.plan.reason)
-    fleet = _self_host_fleet(sh, profile, work.peak_output_tokens_per_s)
-    assert fleet is not None
+                      note=sh.plans.reason)
+    plan, fleet = _self_host_fleet(sh, profile, work.peak_output_tokens_per_s)
     mean_tps = work.output_tokens_per_day / 86_400
-    hours = _gpu_hours(sh, fleet, profile, mean_tps)
-    capacity = _capacity(sh, fleet)
+    hours = _gpu_hours(plan, sh, fleet, profile, mean_tps)
+    capacity = _capacity(plan, sh, fleet)
     if s.gpus and fleet.peak_utilization > 1:
         warnings.append(
             f"the fixed fleet of {s.gpus} × {sh.gpu.id} carries {1 / fleet.peak_utilization:.0%} of the peak "
@@ -301,9 +308,7 @@ def _self_host_option(sh: SelfHostInputs, profile: Profile, work: WorkloadSummar
     return Option("self_host", option_id, not excluded_by, excluded_by, cost.monthly_usd, breakdown, capacity)
 
 
-def _capacity(sh: SelfHostInputs, fleet: Fleet) -> dict[str, Any]:
-    assert isinstance(sh.plan, ReplicaPlan)
-    plan = sh.plan
+def _capacity(plan: ReplicaPlan, sh: SelfHostInputs, fleet: Fleet) -> dict[str, Any]:
     return {
         "gpu": sh.gpu.id,
         "gpus": fleet.gpus,
@@ -327,9 +332,10 @@ def _capacity(sh: SelfHostInputs, fleet: Fleet) -> dict[str, Any]:
 def _hybrid_option(sh: SelfHostInputs, best_api: ApiCandidate | None, profile: Profile, work: WorkloadSummary,
                    excluded_by: list[str]) -> Option | None:
     """Self-host a steady base (k replicas, no spare: the API is the failover), send the peaks to the API."""
-    if isinstance(sh.plan, Infeasible) or sh.hourly is None or best_api is None or profile.self_hosting.gpus:
+    plan = sh.plan
+    if isinstance(plan, Infeasible) or sh.hourly is None or best_api is None or profile.self_hosting.gpus:
         return None
-    fleet = fleet_for_peak(sh.plan, work.peak_output_tokens_per_s, 0)
+    fleet = fleet_for_peak(plan, work.peak_output_tokens_per_s, 0)
     if fleet.serving_replicas < 2:
         return None
     mean_tps = work.output_tokens_per_day / 86_400
@@ -337,9 +343,9 @@ def _hybrid_option(sh: SelfHostInputs, best_api: ApiCandidate | None, profile: P
     s = profile.self_hosting
     best: Option | None = None
     for k in range(1, fleet.serving_replicas):
-        base_level = k * sh.plan.planned_output_tokens_per_s / mean_tps
+        base_level = k * plan.planned_output_tokens_per_s / mean_tps
         share = overflow_share(curve, base_level)
-        hours = k * sh.plan.tp * HOURS_PER_MONTH
+        hours = k * plan.tp * HOURS_PER_MONTH
         own = self_host_monthly_cost(hours, sh.hourly.usd_per_gpu_hour, s.ops_fte, s.fte_annual_usd, s.other_monthly_usd)
         w = profile.workload
         api = api_monthly_cost(best_api.prices, work.tokens_per_day * share, w.input_share_resolved,
@@ -349,7 +355,7 @@ def _hybrid_option(sh: SelfHostInputs, best_api: ApiCandidate | None, profile: P
             breakdown = {
                 "gpu_usd": round(own.gpu_usd, 2), "ops_usd": round(own.ops_usd, 2), "other_usd": round(own.other_usd, 2),
                 "api_usd": round(api.monthly_usd, 2), "api": best_api.id, "self_hosted_replicas": k,
-                "gpus": k * sh.plan.tp, "api_share_of_tokens": round(share, 4),
+                "gpus": k * plan.tp, "api_share_of_tokens": round(share, 4),
             }
             best = Option("hybrid", f"{sh.model.id}@{sh.gpu.id}+{best_api.id}", not excluded_by, excluded_by,
                           total, breakdown,
@@ -374,10 +380,10 @@ def self_host_inputs(profile: Profile, ctx: PlanCache) -> SelfHostInputs:
     model = ctx.catalog.model(profile.models.self_hosted)
     gpu = ctx.catalog.gpu(s.gpu)
     precision = s.precision or default_precision(model, gpu)
-    plan = ctx.plan(model, gpu, precision, s.engine, request_shape(profile))
+    plans = ctx.plan(model, gpu, precision, s.engine, request_shape(profile))
     hourly = gpu_hourly(gpu, s.pricing, s.gpu_hourly_usd)
     spare = 1 if s.redundancy is Redundancy.N_PLUS_1 else 0
-    return SelfHostInputs(model, gpu, precision, plan, hourly, spare)
+    return SelfHostInputs(model, gpu, precision, plans, hourly, spare)
 
 
 def _evaluate(profile: Profile, ctx: PlanCache) -> Advice:
@@ -388,11 +394,11 @@ def _evaluate(profile: Profile, ctx: PlanCache) -> Advice:
     apis = api_candidates(profile, ctx.catalog, sh.model)
 
     hard_self = [f.rule for f in findings if f.effect is Effect.REQUIRES_SELF_HOST]
-    if isinstance(sh.plan, Infeasible):
+    if isinstance(sh.plans, Infeasible):
         findings.append(Finding(
             "deployment_infeasible", Effect.REQUIRES_API if not hard_self else Effect.INFO,
             f"{sh.model.id} cannot be served on {sh.gpu.id} at {sh.precision.value} within the latency target: "
-            f"{sh.plan.reason}. Try a larger GPU, a lower precision or a smaller model.",
+            f"{sh.plans.reason}. Try a larger GPU, a lower precision or a smaller model.",
             f"self_hosting.gpu: {sh.gpu.id}; models.self_hosted: {sh.model.id}",
         ))
     hard_api = [f.rule for f in findings if f.effect is Effect.REQUIRES_API]
@@ -403,7 +409,10 @@ def _evaluate(profile: Profile, ctx: PlanCache) -> Advice:
     api_pool = [(o, a) for o, a in zip(options, apis) if o.monthly_usd is not None]
     best_api_pair = min(api_pool, key=lambda p: p[0].monthly_usd or 0.0, default=None)
     best_api_opt = best_api_pair[0] if best_api_pair else None
-    hybrid = _hybrid_option(sh, best_api_pair[1] if best_api_pair else None, profile, work, hard_self + hard_api)
+    # The API half of a hybrid cannot do what only self-hosting can (custom sampling, steering...).
+    api_cannot = [f.rule for f in findings if f.effect is Effect.FAVORS_SELF_HOST and f.premium >= STRONG_CAPABILITY_PREMIUM]
+    hybrid = _hybrid_option(sh, best_api_pair[1] if best_api_pair else None, profile, work,
+                            hard_self + hard_api + api_cannot)
     if hybrid:
         options.append(hybrid)
 
@@ -418,7 +427,7 @@ def _evaluate(profile: Profile, ctx: PlanCache) -> Advice:
     assumptions = _assumptions(profile, sh, work)
     as_of = _prices_as_of(sh, apis)
     warnings.extend(_stale(sh, apis))
-    summary = _summary(decision, findings, best_api_opt, self_opt, hybrid)
+    summary = _summary(decision, findings, best_api_opt, self_opt, hybrid, cost_finding)
     return Advice(profile.name or "profile", decision, confidence, summary, findings, work, options,
                   breakeven, breakeven_note, [], assumptions, warnings, as_of)
 
@@ -447,7 +456,7 @@ def _decide(profile: Profile, findings: list[Finding], api: Option | None, own: 
     own_usd, api_usd = own.monthly_usd, api.monthly_usd
     threshold = api_usd * (1 - margin) * bonus
     evidence = f"self-hosted ${own_usd:,.0f}/month vs {api.id} ${api_usd:,.0f}/month"
-    if hybrid and hybrid.monthly_usd is not None:
+    if hybrid and hybrid.eligible and hybrid.monthly_usd is not None:
         best_single = min(own_usd, api_usd)
         if hybrid.monthly_usd <= best_single * (1 - HYBRID_MARGIN) and hybrid.monthly_usd <= threshold:
             return Decision.HYBRID, _confidence(_ratio(best_single, hybrid.monthly_usd)), Finding(
@@ -502,7 +511,7 @@ def _compliance_cost_note(api: Option | None, own: Option) -> Finding | None:
 
 
 def _summary(decision: Decision, findings: list[Finding], api: Option | None, own: Option,
-             hybrid: Option | None) -> str:
+             hybrid: Option | None, cost: Finding | None) -> str:
     hard = [f for f in findings if f.effect in (Effect.REQUIRES_SELF_HOST, Effect.REQUIRES_API)]
     chosen = {Decision.API: api, Decision.SELF_HOST: own, Decision.HYBRID: hybrid}[decision]
     usd = f" at ${chosen.monthly_usd:,.0f}/month" if chosen and chosen.monthly_usd is not None else ""
@@ -510,15 +519,22 @@ def _summary(decision: Decision, findings: list[Finding], api: Option | None, ow
     what = f" ({chosen.id})" if chosen else ""
     if hard:
         return f"{label}{what}{usd}: required by {', '.join(sorted({f.rule for f in hard}))}."
-    return f"{label}{what}{usd}: it is the cheapest option once risk is priced in."
+    if decision is Decision.SELF_HOST and api and api.monthly_usd and own.monthly_usd and own.monthly_usd > api.monthly_usd:
+        needs = ", ".join(f.rule for f in findings if f.effect is Effect.FAVORS_SELF_HOST and f.premium > 1)
+        return (f"{label}{what}{usd}: {own.monthly_usd / api.monthly_usd:.1f}× the API's ${api.monthly_usd:,.0f}, "
+                f"within the premium accepted for what the API cannot do ({needs}).")
+    if cost is None:
+        return f"{label}{what}{usd}."
+    return f"{label}{what}{usd}: the cheapest option once a risk margin for self-hosting is priced in."
+
 
 
 # ---------------------------------------------------------------- break-even, flips, assumptions
 
 
 def _breakeven(profile: Profile, sh: SelfHostInputs, apis: list[ApiCandidate]) -> tuple[float | None, str]:
-    if isinstance(sh.plan, Infeasible):
-        return None, f"no break-even: {sh.model.id} cannot be deployed on {sh.gpu.id} ({sh.plan.reason})"
+    if isinstance(sh.plans, Infeasible):
+        return None, f"no break-even: {sh.model.id} cannot be deployed on {sh.gpu.id} ({sh.plans.reason})"
     if sh.hourly is None:
         return None, f"no break-even: no {profile.self_hosting.pricing.value} price for {sh.gpu.id}"
     if not apis:
@@ -541,9 +557,10 @@ def _breakeven(profile: Profile, sh: SelfHostInputs, apis: list[ApiCandidate]) -
 
 
 def _marginal_usd_per_1m_output(sh: SelfHostInputs, profile: Profile) -> float:
-    assert isinstance(sh.plan, ReplicaPlan) and sh.hourly is not None
-    per_hour = sh.plan.tp * sh.hourly.usd_per_gpu_hour
-    tokens_per_hour = sh.plan.planned_output_tokens_per_s * 3600 / profile.workload.peak_to_average
+    plan = sh.plan
+    assert isinstance(plan, ReplicaPlan) and sh.hourly is not None
+    per_hour = plan.tp * sh.hourly.usd_per_gpu_hour
+    tokens_per_hour = plan.planned_output_tokens_per_s * 3600 / profile.workload.peak_to_average
     return per_hour / tokens_per_hour * 1e6
 
 
@@ -598,7 +615,7 @@ def _flip_points(profile: Profile, ctx: PlanCache, advice: Advice) -> list[FlipP
             if found:
                 factor, decision = found
                 flips.append(FlipPoint("workload.tokens_per_day", round(advice.workload.tokens_per_day * factor),
-                                       decision.value, f"{factor:.2g}× today's volume"))
+                                       decision.value, f"{factor:.3g}× today's volume"))
         own = advice.option("self_host")
         hourly = own.breakdown.get("gpu_hourly_usd") if own else None
         if hourly:

@@ -78,7 +78,7 @@ def breakeven(profile: Profile, catalog: Catalog, gpus: list[str], pricings: lis
             variant = profile.model_copy(update={"self_hosting": profile.self_hosting.model_copy(
                 update={"gpu": gpu_id, "pricing": tier, "gpus": None})})
             sh = self_host_inputs(variant, cache)
-            gpus_min = None if isinstance(sh.plan, Infeasible) else sh.plan.tp
+            gpus_min = None if isinstance(sh.plans, Infeasible) else min(p.tp for p in sh.plans)
             if sh.hourly and sh.hourly.as_of:
                 dates.append(sh.hourly.as_of)
             for api in apis:
@@ -86,9 +86,9 @@ def breakeven(profile: Profile, catalog: Catalog, gpus: list[str], pricings: lis
                     return api_monthly_cost(api.prices, volume, w.input_share_resolved, w.cached_input_share,
                                             w.batch_share).monthly_usd
 
-                if isinstance(sh.plan, Infeasible):
+                if isinstance(sh.plans, Infeasible):
                     rows.append(Row(gpu_id, tier.value, None, api.id, None, None, None,
-                                    f"does not fit: {sh.plan.reason}"))
+                                    f"does not fit: {sh.plans.reason}"))
                     continue
                 full = breakeven_volume(lambda v: self_host_cost_at(sh, variant, v), api_usd)
                 gpu_only = breakeven_volume(lambda v: self_host_cost_at(sh, variant, v, gpu_only=True), api_usd)

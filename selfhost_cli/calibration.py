@@ -16,7 +16,7 @@ from pydantic import Field
 
 from selfhost_cli.catalog import Catalog
 from selfhost_cli.catalog.schema import Precision, Sourced, Strict
-from selfhost_cli.engines import ENGINES, EngineProfile, set_user_calibrations
+from selfhost_cli.engines import ENGINES, HARDWARE, EngineProfile, Hardware, set_user_calibrations
 from selfhost_cli.errors import InputFileError, UsageError
 from selfhost_cli.estimate import (
     Setup,
@@ -27,6 +27,7 @@ from selfhost_cli.estimate import (
     steady_state,
 )
 from selfhost_cli.profile import Engine
+from selfhost_cli.sizing import TARGET_PEAK_UTILIZATION
 from selfhost_cli.yamlio import load_file, parse, validate
 
 Scenario = Literal["offline", "server", "online", "static_batch", "single_stream"]
@@ -103,7 +104,8 @@ class Prediction:
         return 100 * (self.predicted_tpot_ms - self.row.measured_tpot_ms) / self.row.measured_tpot_ms
 
 
-def predict(row: CalibrationRow, catalog: Catalog, engines: dict[Engine, EngineProfile] | None = None) -> Prediction:
+def predict(row: CalibrationRow, catalog: Catalog, engines: dict[Engine, EngineProfile] | None = None,
+            hardware: Hardware = HARDWARE) -> Prediction:
     """What the estimator says for one measured setup (whole system output tokens/s, and TPOT)."""
     if row.engine is None or row.input_tokens is None or row.output_tokens is None:
         return Prediction(row, None, None, row.tp, "engine or request lengths unknown")
@@ -111,10 +113,10 @@ def predict(row: CalibrationRow, catalog: Catalog, engines: dict[Engine, EngineP
     model, gpu = catalog.model(row.model), catalog.gpu(row.gpu)
     i, o = row.input_tokens, row.output_tokens
     pipeline = row.tp is None and row.gpus > 1  # llama.cpp layer split: GPUs take turns
-    tp = row.gpus if pipeline else row.tp or smallest_fitting_tp(Setup(model, gpu, row.precision, engine, 1), i, o)
+    tp = row.gpus if pipeline else row.tp or smallest_fitting_tp(Setup(model, gpu, row.precision, engine, 1, hardware), i, o)
     if tp is None:
         return Prediction(row, None, None, None, "does not fit")
-    setup = Setup(model, gpu, row.precision, engine, tp)
+    setup = Setup(model, gpu, row.precision, engine, tp, hardware)
     replicas = 1 if pipeline else row.gpus // tp
     if row.scenario in ("single_stream", "static_batch"):
         batch = row.concurrency or 1
@@ -124,10 +126,12 @@ def predict(row: CalibrationRow, catalog: Catalog, engines: dict[Engine, EngineP
         tpot = batch / rate * 1000
         return Prediction(row, rate * replicas, tpot, tp)
     if row.scenario == "server" and row.latency_bound:
+        # Poisson arrivals keep the batch below the latency-bound maximum: the fleet planner's headroom
+        # (TARGET_PEAK_UTILIZATION) is exactly the claim these rows test.
         state = concurrency_for_latency(setup, i, o, row.latency_bound.tpot_ms, row.latency_bound.ttft_ms)
         if state is None:
             return Prediction(row, 0.0, None, tp, "latency bound not met")
-        return Prediction(row, state.output_tokens_per_s * replicas, state.tpot_ms, tp)
+        return Prediction(row, state.output_tokens_per_s * replicas * TARGET_PEAK_UTILIZATION, state.tpot_ms, tp)
     if row.scenario == "online":
         # Fixed request rate: by Little's law concurrency = rate × time in system; iterate to a fixed point.
         per_replica_rate = row.measured_output_tokens_per_s / o / replicas
@@ -153,10 +157,10 @@ class Accuracy:
 
 
 def accuracy(catalog: Catalog, rows: tuple[CalibrationRow, ...] | None = None,
-             engines: dict[Engine, EngineProfile] | None = None) -> Accuracy:
+             engines: dict[Engine, EngineProfile] | None = None, hardware: Hardware = HARDWARE) -> Accuracy:
     """Predictions for every calibrate/validate row; median absolute % error per engine and overall."""
     used = [r for r in (rows or bundled_rows()) if r.use != "reference_only"]
-    predictions = [predict(r, catalog, engines) for r in used]
+    predictions = [predict(r, catalog, engines, hardware) for r in used]
     errors: dict[str, list[float]] = {}
     for p in predictions:
         if p.error_pct is not None and p.row.engine is not None:

@@ -37,10 +37,8 @@ app = typer.Typer(
 )
 catalog_app = typer.Typer(help="List the models, GPUs and API offerings selfhost knows.", no_args_is_help=True)
 calibrate_app = typer.Typer(help="Fit engine efficiency to your own benchmark results.", no_args_is_help=True)
-prices_app = typer.Typer(help="Convert public price files into selfhost catalog files.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(calibrate_app, name="calibrate")
-app.add_typer(prices_app, name="prices")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -465,6 +463,90 @@ def _diff_side(path: Path, cat: catalog_mod.Catalog) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- calibration
+
+
+@app.command("accuracy")
+@handles_errors
+def accuracy_cmd(
+    engine: Annotated[Optional[Engine], typer.Option("--engine", help="Only rows of this engine.")] = None,
+    fmt: BasicFormatOpt = Format.TABLE,
+    out: OutOpt = None,
+) -> None:
+    """The estimator against every published measurement it was calibrated on: prediction, measurement, error."""
+    from selfhost_cli.calibration import accuracy, bundled_rows
+    from selfhost_cli.render import estimate_view
+
+    _no_markdown(fmt)
+    rows = tuple(r for r in bundled_rows() if engine is None or r.engine is engine)
+    acc = accuracy(catalog_mod.bundled(), rows)
+    if fmt is Format.JSON:
+        payload = {
+            "median_abs_error_pct": {"overall": round(acc.overall, 2), **{k: round(v, 2) for k, v in acc.by_engine.items()}},
+            "tpot_median_abs_error_pct": None if acc.tpot_overall is None else round(acc.tpot_overall, 2),
+            "rows": [jr.plain(p.row.model_dump(mode="json")) | {
+                "predicted_output_tokens_per_s": None if p.predicted_output_tokens_per_s is None
+                else round(p.predicted_output_tokens_per_s, 1),
+                "error_pct": None if p.error_pct is None else round(p.error_pct, 2),
+                "predicted_tpot_ms": None if p.predicted_tpot_ms is None else round(p.predicted_tpot_ms, 2),
+                "tp_used": p.tp, "why_not": p.why_not} for p in acc.predictions],
+        }
+        emit(jr.dumps(jr.envelope("accuracy", payload, [], None)), out)
+    else:
+        emit(render_table(estimate_view.accuracy_table(acc)), out)
+
+
+@calibrate_app.command("import")
+@handles_errors
+def calibrate_import_cmd(
+    file: Annotated[Path, typer.Argument(help="A `vllm bench serve --save-result` JSON or genai-perf profile_export_genai_perf.json.")],
+    model: Annotated[str, typer.Option("--model", help="Catalog model id that was benchmarked.")],
+    gpu: Annotated[str, typer.Option("--gpu", help="Catalog GPU id it ran on.")],
+    gpus: Annotated[int, typer.Option("--gpus", min=1, help="GPUs in the benchmarked deployment.")] = 1,
+    tp: Annotated[Optional[int], typer.Option("--tp", min=1, help="Tensor-parallel degree (default: --gpus).")] = None,
+    precision: Annotated[Optional[Precision], typer.Option("--precision", help="Weight format that was served.")] = None,
+    engine: Annotated[Engine, typer.Option("--engine", help="Engine that served it.")] = Engine.VLLM,
+    model_specific: Annotated[bool, typer.Option("--model-specific/--gpu-wide", help="Apply only to this model, or to every model on this GPU and engine.")] = True,
+    save: Annotated[Optional[Path], typer.Option("--save", help="Calibration file to write (default: ~/.config/selfhost/calibration.yaml).")] = None,
+    fmt: BasicFormatOpt = Format.TABLE,
+    out: OutOpt = None,
+) -> None:
+    """Fit engine efficiency from a vllm bench serve or genai-perf result and save a user calibration."""
+    import datetime as dt
+
+    from selfhost_cli import calibration as cal
+    from selfhost_cli.engines import profile_for
+    from selfhost_cli.estimate import Setup
+
+    _no_markdown(fmt)
+    if engine is Engine.IDEAL:
+        raise UsageError("the ideal engine has no software to calibrate", hint="pass the engine you benchmarked")
+    cat = _catalog()
+    spec_model, spec_gpu = cat.model(model), cat.gpu(gpu)
+    bench = cal.read_bench(file)
+    prec = precision or default_precision(spec_model, spec_gpu)
+    degree = tp or gpus
+    if gpus % degree:
+        raise UsageError(f"--gpus {gpus} is not a multiple of --tp {degree}")
+    setup = Setup(spec_model, spec_gpu, prec, profile_for(engine), degree)
+    fitted, before = cal.fit_efficiency(bench, setup, gpus)
+    entry = cal.UserCalibration(
+        engine=engine, gpu=gpu, model=model if model_specific else None, precision=prec,
+        software_efficiency=fitted, fitted_from=f"{bench.kind}: {file}",
+        measured_output_tokens_per_s=bench.output_tokens_per_s, predicted_before_output_tokens_per_s=before,
+        fitted_at=dt.date.today())
+    target = save or cal.default_calibration_path()
+    cal.save_user_calibration(target, entry)
+    payload = {"calibration_file": str(target), "engine": engine.value, "gpu": gpu, "model": entry.model,
+               "precision": prec.value, "measured_output_tokens_per_s": round(bench.output_tokens_per_s, 1),
+               "predicted_before_output_tokens_per_s": round(before, 1),
+               "software_efficiency_before": setup.engine.software_efficiency, "software_efficiency": fitted,
+               "input_tokens": round(bench.input_tokens, 1), "output_tokens": round(bench.output_tokens, 1),
+               "concurrency": bench.concurrency}
+    if fmt is Format.JSON:
+        emit(jr.dumps(jr.envelope("calibrate import", payload, [], None)), out)
+    else:
+        emit(render_table(tr.simple_table("selfhost calibrate import", ["item", "value"],
+                                          [(k, str(v)) for k, v in payload.items()])), out)
 
 
 def _use_calibration(path: Path | None) -> None:

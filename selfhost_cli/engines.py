@@ -30,6 +30,9 @@ class Hardware:
     per_layer_quantized_ms: float  # the same with fp8/int8/4-bit weights (scale + quantize kernels)
     allreduce_latency_us: float  # fixed cost of one tensor-parallel all-reduce over NVLink/xGMI
     pcie_allreduce_latency_us: float  # the same over PCIe (no NVLink)
+    link_efficiency: float  # share of the GPU link's bandwidth an all-reduce achieves (NCCL bus bandwidth)
+    moe_efficiency: float  # expert (grouped) GEMMs relative to dense GEMMs: few tokens per expert
+    unified_memory_efficiency: float  # Apple silicon: share of spec bandwidth the GPU reaches
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class EngineProfile:
     kv_bytes_fp8_weights: float  # KV-cache bytes per value when the weights are 8-bit or less
     expected_error_pct: float  # median absolute error on the calibration set (selfhost accuracy)
     provenance: str
+    quantized_lm_head: bool = False  # GGUF quantizes lm_head with the weights (Q6_K in Q4_K_M files)
 
 
 # NOTE: fitted by scripts/fit_constants.py to the decode and prefill rows of
@@ -56,8 +60,11 @@ HARDWARE = Hardware(
     overlap_p=2.0,
     per_layer_ms=0.035,
     per_layer_quantized_ms=0.055,
-    allreduce_latency_us=12.0,
+    allreduce_latency_us=30.0,
     pcie_allreduce_latency_us=35.0,
+    link_efficiency=0.4,
+    moe_efficiency=0.7,
+    unified_memory_efficiency=0.9,
 )
 
 ENGINES: dict[Engine, EngineProfile] = {
@@ -73,7 +80,7 @@ ENGINES: dict[Engine, EngineProfile] = {
     ),
     Engine.VLLM: EngineProfile(
         engine=Engine.VLLM,
-        software_efficiency=0.85,
+        software_efficiency=0.66,
         per_step_ms=3.0,
         # NOTE: vLLM's default gpu_memory_utilization is 0.9.
         reserve_fraction=0.10,
@@ -84,7 +91,7 @@ ENGINES: dict[Engine, EngineProfile] = {
     ),
     Engine.SGLANG: EngineProfile(
         engine=Engine.SGLANG,
-        software_efficiency=0.87,
+        software_efficiency=0.62,
         per_step_ms=2.5,
         # NOTE: SGLang's default mem_fraction_static is about 0.88 on 80 GB GPUs.
         reserve_fraction=0.12,
@@ -95,8 +102,8 @@ ENGINES: dict[Engine, EngineProfile] = {
     ),
     Engine.TRTLLM: EngineProfile(
         engine=Engine.TRTLLM,
-        software_efficiency=0.92,
-        per_step_ms=1.0,
+        software_efficiency=0.78,
+        per_step_ms=1.5,
         reserve_fraction=0.08,
         max_batch=2048,
         # NOTE: NVIDIA's MLPerf and trtllm-bench FP8 runs use an FP8 KV cache.
@@ -116,18 +123,19 @@ ENGINES: dict[Engine, EngineProfile] = {
     ),
     Engine.LLAMA_CPP: EngineProfile(
         engine=Engine.LLAMA_CPP,
-        software_efficiency=0.75,
+        software_efficiency=0.72,
         per_step_ms=1.0,
         reserve_fraction=0.05,
         max_batch=8,
         kv_bytes_fp8_weights=2.0,
+        quantized_lm_head=True,
         expected_error_pct=20.0,
         provenance="fitted to calibration rows with engine llama.cpp (GPU-Benchmarks-on-LLM-Inference, PR #2917)",
     ),
     Engine.LMDEPLOY: EngineProfile(
         engine=Engine.LMDEPLOY,
-        software_efficiency=0.90,
-        per_step_ms=1.0,
+        software_efficiency=0.84,
+        per_step_ms=0.25,
         reserve_fraction=0.10,
         max_batch=256,
         kv_bytes_fp8_weights=2.0,

@@ -74,11 +74,13 @@ def experts_touched(experts: int, top_k: int, tokens: float) -> float:
     return experts * (1.0 - (1.0 - top_k / experts) ** tokens)
 
 
-def decode_weight_bytes(model: ModelSpec, precision: Precision, batch_tokens: float) -> float:
+def decode_weight_bytes(model: ModelSpec, precision: Precision, batch_tokens: float,
+                        quantized_lm_head: bool = False) -> float:
     """Weight bytes one decode step reads (whole replica) for a batch of `batch_tokens` sequences."""
     split = param_split(model)
     per_weight = BYTES_PER_WEIGHT[precision]
-    read = split.body * per_weight + split.lm_head * EMBEDDING_BYTES
+    lm_head_bytes = per_weight if quantized_lm_head else EMBEDDING_BYTES
+    read = split.body * per_weight + split.lm_head * lm_head_bytes
     if model.moe:
         touched = experts_touched(model.moe.experts, model.moe.top_k, batch_tokens)
         read += touched * model.moe.moe_layers * split.per_expert * per_weight
@@ -98,6 +100,13 @@ def flops_per_token(model: ModelSpec, context_tokens: float) -> float:
     else:
         per_ctx = 4.0 * model.attention_heads * model.head_dim
     return matmul + per_ctx * attended_layer_tokens(model, context_tokens)
+
+
+def expert_flops_per_token(model: ModelSpec) -> float:
+    """The part of `flops_per_token` spent in routed experts (grouped GEMMs): 2·moe_layers·top_k·expert params."""
+    if not model.moe:
+        return 0.0
+    return 2.0 * model.moe.moe_layers * model.moe.top_k * param_split(model).per_expert
 
 
 def attended_layer_tokens(model: ModelSpec, context_tokens: float) -> float:
@@ -157,8 +166,16 @@ class Setup:
     @property
     def prefill_efficiency(self) -> float:
         hw = self.hardware
-        eight_bit = self.compute_precision in (Precision.FP8, Precision.INT8)
-        return hw.prefill_efficiency_8bit if eight_bit else hw.prefill_efficiency
+        # 4-bit tensor-core paths (Blackwell FP4) are taken at the 8-bit efficiency: no measurement of our own.
+        narrow = BYTES_PER_WEIGHT[self.compute_precision] < 2
+        return hw.prefill_efficiency_8bit if narrow else hw.prefill_efficiency
+
+    @property
+    def bandwidth_bytes_per_s(self) -> float:
+        """Achievable memory bandwidth: spec × hardware efficiency × the engine's software factor."""
+        hw = self.hardware
+        share = hw.unified_memory_efficiency if self.gpu.interconnect.kind == "unified" else hw.mem_efficiency
+        return self.gpu.hbm_tb_per_s * 1e12 * share * self.engine.software_efficiency
 
     @property
     def compute_precision(self) -> Precision:
@@ -198,16 +215,18 @@ class Memory:
 def memory(setup: Setup, input_tokens: float, output_tokens: float) -> Memory:
     """Per-GPU memory: weights ÷ TP, reserve, and how many sequences' KV cache fit.
 
-    A sequence holds its prompt plus, on average over its life, half its output; the admission
-    check uses the full length so no sequence is preempted at its end.
+    With requests staggered (continuous batching, KV paged on demand), a sequence holds on average its
+    prompt plus half its output: that average sets how many fit. A single sequence must still fit whole.
     """
     weights_gb = weight_bytes(setup.model, setup.precision) / setup.tp / 1e9
     usable = setup.usable_memory_gb
     reserve = setup.device_gb - usable
     kv_gb = usable - weights_gb
-    length = input_tokens + output_tokens
-    per_seq = kv_bytes_per_token_per_gpu(setup.model, setup.tp, setup.kv_bytes, length) * length / 1e9
-    max_seqs = int(kv_gb / per_seq) if kv_gb > 0 and per_seq > 0 else 0
+    full = input_tokens + output_tokens
+    mean = input_tokens + output_tokens / 2
+    per_seq = kv_bytes_per_token_per_gpu(setup.model, setup.tp, setup.kv_bytes, mean) * mean / 1e9
+    whole = kv_bytes_per_token_per_gpu(setup.model, setup.tp, setup.kv_bytes, full) * full / 1e9
+    max_seqs = int(kv_gb / per_seq) if kv_gb >= whole and per_seq > 0 else 0
     return Memory(setup.device_gb, usable, weights_gb, reserve, kv_gb, per_seq, max_seqs)
 
 
@@ -226,7 +245,7 @@ def allreduce_ms(setup: Setup, tokens: float) -> float:
     moved = 2.0 * (setup.tp - 1) / setup.tp * buffer_bytes
     over_pcie = link.kind in ("pcie", "none")
     latency_us = setup.hardware.pcie_allreduce_latency_us if over_pcie else setup.hardware.allreduce_latency_us
-    per_allreduce_ms = latency_us / 1000 + moved / (link.gb_per_s * 1e9) * 1000
+    per_allreduce_ms = latency_us / 1000 + moved / (link.gb_per_s * 1e9 * setup.hardware.link_efficiency) * 1000
     return 2 * setup.model.layers * per_allreduce_ms
 
 
@@ -264,19 +283,20 @@ def step(setup: Setup, decode_sequences: float, context_tokens: float, prefill_t
     sw = setup.engine.software_efficiency
     tp = setup.tp
     all_tokens = decode_sequences + prefill_tokens
-    weight_read = decode_weight_bytes(setup.model, setup.precision, all_tokens) / tp
+    weight_read = decode_weight_bytes(setup.model, setup.precision, all_tokens, setup.engine.quantized_lm_head) / tp
     kv_read = decode_sequences * context_tokens * kv_bytes_per_token_per_gpu(
         setup.model, tp, setup.kv_bytes, context_tokens
     )
-    bandwidth = setup.gpu.hbm_tb_per_s * 1e12 * hw.mem_efficiency * sw
-    memory_ms = (weight_read + kv_read) / bandwidth * 1000
+    memory_ms = (weight_read + kv_read) / setup.bandwidth_bytes_per_s * 1000
     peak = setup.compute_tflops * 1e12 * tp  # the replica's GPUs share the FLOPs
-    decode_flops = decode_sequences * flops_per_token(setup.model, context_tokens)
-    prefill_flops = prefill_tokens * flops_per_token(setup.model, prefill_context_tokens)
-    compute_ms = (
-        decode_flops / (peak * setup.prefill_efficiency * hw.decode_compute_efficiency / hw.prefill_efficiency * sw)
-        + prefill_flops / (peak * setup.prefill_efficiency * sw)
-    ) * 1000
+    # Expert FLOPs run as grouped GEMMs at moe_efficiency of the dense rate; decode batches run at
+    # decode_compute_efficiency (small M) relative to prefill's large GEMMs.
+    expert = expert_flops_per_token(setup.model)
+    moe_extra = expert * (1 / hw.moe_efficiency - 1)
+    decode_flops = decode_sequences * (flops_per_token(setup.model, context_tokens) + moe_extra)
+    prefill_flops = prefill_tokens * (flops_per_token(setup.model, prefill_context_tokens) + moe_extra)
+    rate = peak * setup.prefill_efficiency * sw
+    compute_ms = (decode_flops * hw.prefill_efficiency / hw.decode_compute_efficiency + prefill_flops) / rate * 1000
     p = hw.overlap_p
     overlap_ms = (memory_ms**p + compute_ms**p) ** (1 / p)
     overhead_ms = layer_overhead_ms(setup) + setup.engine.per_step_ms

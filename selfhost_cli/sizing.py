@@ -67,30 +67,43 @@ class Infeasible:
     reason: str
 
 
-def plan_replica(model: ModelSpec, gpu: GpuSpec, precision: Precision, engine: EngineProfile,
-                 shape: RequestShape, tp: int | None = None) -> ReplicaPlan | Infeasible:
-    """The TP (within one node) with the best throughput per GPU that meets the latency target;
-    smaller TP wins unless a larger one is at least 5% better per GPU."""
-    best: ReplicaPlan | None = None
+def plan_replicas(model: ModelSpec, gpu: GpuSpec, precision: Precision, engine: EngineProfile,
+                  shape: RequestShape, tp: int | None = None) -> list[ReplicaPlan] | Infeasible:
+    """Every tensor-parallel layout (within one node) that fits and meets the latency target, smallest TP first."""
+    plans: list[ReplicaPlan] = []
     reasons: list[str] = []
     for degree in [tp] if tp else tp_candidates(gpu):
         setup = Setup(model, gpu, precision, engine, degree)
         mem = memory(setup, shape.input_tokens, shape.output_tokens)
         if not mem.fits:
-            reasons.append(f"TP{degree}: {mem.weights_gb:.0f} GB of weights per GPU leave no room for KV cache "
-                           f"on {gpu.memory_gb:g} GB")
+            reasons.append(f"TP{degree}: {mem.weights_gb:.0f} GB of weights per GPU leave no room for a "
+                           f"{shape.input_tokens + shape.output_tokens:.0f}-token KV cache on {gpu.memory_gb:g} GB")
             continue
         state = concurrency_for_latency(setup, shape.input_tokens, shape.output_tokens,
                                         shape.max_tpot_ms, shape.max_ttft_ms)
         if state is None:
             reasons.append(f"TP{degree}: even one request misses the latency target")
             continue
-        plan = ReplicaPlan(setup, state, mem)
-        if best is None or per_gpu(plan) > per_gpu(best) * TP_PREFERENCE_MARGIN:
-            best = plan
-    if best is None:
+        plans.append(ReplicaPlan(setup, state, mem))
+    if not plans:
         return Infeasible("; ".join(reasons) or f"no tensor-parallel layout on {gpu.id}")
+    return plans
+
+
+def most_efficient(plans: list[ReplicaPlan]) -> ReplicaPlan:
+    """The layout with the best throughput per GPU; a smaller TP wins unless a larger one is 5% better."""
+    best = plans[0]
+    for plan in plans[1:]:
+        if per_gpu(plan) > per_gpu(best) * TP_PREFERENCE_MARGIN:
+            best = plan
     return best
+
+
+def plan_replica(model: ModelSpec, gpu: GpuSpec, precision: Precision, engine: EngineProfile,
+                 shape: RequestShape, tp: int | None = None) -> ReplicaPlan | Infeasible:
+    """The most efficient layout per GPU (see `most_efficient`)."""
+    plans = plan_replicas(model, gpu, precision, engine, shape, tp)
+    return plans if isinstance(plans, Infeasible) else most_efficient(plans)
 
 
 def per_gpu(plan: ReplicaPlan) -> float:
@@ -125,3 +138,19 @@ def fixed_fleet(plan: ReplicaPlan, gpus: int, peak_output_tokens_per_s: float) -
     capacity = replicas * plan.output_tokens_per_s
     utilization = peak_output_tokens_per_s / capacity if capacity else math.inf
     return Fleet(replicas, replicas, plan.tp, peak_output_tokens_per_s, utilization)
+
+
+def fleet_for_peak_best(plans: list[ReplicaPlan], peak_output_tokens_per_s: float,
+                        spare: int) -> tuple[ReplicaPlan, Fleet]:
+    """The layout whose fleet for this peak needs the fewest GPUs (ties: the smaller TP)."""
+    options = [(plan, fleet_for_peak(plan, peak_output_tokens_per_s, spare)) for plan in plans]
+    return min(options, key=lambda o: (o[1].gpus, o[0].tp))
+
+
+def fixed_fleet_best(plans: list[ReplicaPlan], gpus: int, peak_output_tokens_per_s: float) -> tuple[ReplicaPlan, Fleet]:
+    """The layout that carries the most on a fleet of `gpus` (ties: the smaller TP)."""
+    options = [(plan, fixed_fleet(plan, gpus, peak_output_tokens_per_s)) for plan in plans if plan.tp <= gpus]
+    if not options:
+        smallest = plans[0]
+        return smallest, fixed_fleet(smallest, gpus, peak_output_tokens_per_s)
+    return max(options, key=lambda o: (o[1].replicas * o[0].output_tokens_per_s, -o[0].tp))

@@ -1,0 +1,100 @@
+"""`selfhost estimate`: choose the layout for a model on a GPU, run the estimator, and shape the result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from selfhost_cli.catalog.schema import GpuSpec, ModelSpec, Precision
+from selfhost_cli.engines import profile_for
+from selfhost_cli.estimate import Estimate, Setup, estimate_deployment, memory, tp_candidates
+from selfhost_cli.profile import Engine
+
+
+@dataclass
+class EstimateReport:
+    estimate: Estimate
+    model: ModelSpec
+    gpu: GpuSpec
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def error_pct(self) -> float:
+        return self.estimate.setup.engine.expected_error_pct
+
+    def payload(self) -> dict[str, Any]:
+        """`estimate`'s keys (SPEC §4) plus the layout, the band and the memory breakdown."""
+        e, s = self.estimate, self.estimate.setup
+        mem = e.memory
+        tps = e.output_tokens_per_s
+        band = self.error_pct / 100
+        step = e.state.step if e.state else None
+        return {
+            "model": self.model.id,
+            "gpu": self.gpu.id,
+            "gpus": e.gpus,
+            "tp": s.tp,
+            "replicas": e.replicas,
+            "precision": s.precision.value,
+            "engine": s.engine.engine.value,
+            "input_tokens": e.input_tokens,
+            "output_tokens": e.output_tokens,
+            "concurrency": round(e.concurrency, 2),
+            "fits": e.fits,
+            "why_not": e.why_not,
+            "output_tokens_per_s": round(tps, 1),
+            "output_tokens_per_s_per_gpu": round(e.output_tokens_per_s_per_gpu, 1),
+            "output_tokens_per_s_band": {"low": round(tps * (1 - band), 1), "expected": round(tps, 1),
+                                         "high": round(tps * (1 + band), 1)},
+            "expected_error_pct": self.error_pct,
+            "ttft_ms": None if not e.state else round(e.state.ttft_ms, 2),
+            "tpot_ms": None if not e.state else round(e.state.tpot_ms, 2),
+            "decode_step_ms": None if e.decode_step_ms is None else round(e.decode_step_ms, 3),
+            "step_breakdown_ms": None if not step else {
+                "memory": round(step.memory_ms, 3), "compute": round(step.compute_ms, 3),
+                "overlapped": round(step.overlap_ms, 3), "overhead": round(step.overhead_ms, 3),
+                "communication": round(step.communication_ms, 3)},
+            "memory": {
+                "gpu_gb": round(mem.gpu_gb, 2),
+                "weights_gb_per_gpu": round(mem.weights_gb, 2),
+                "reserve_gb_per_gpu": round(mem.reserve_gb, 2),
+                "kv_cache_gb_per_gpu": round(mem.kv_cache_gb, 2),
+                "kv_cache_gb_per_sequence": round(mem.kv_per_sequence_gb, 4),
+                "max_sequences_per_replica": mem.max_sequences,
+            },
+            "engine_constants": s.engine.provenance,
+        }
+
+
+def choose_tp(setup: Setup, gpus: int | None, input_tokens: float, output_tokens: float) -> int:
+    """Smallest power-of-two TP (within the node, and dividing `gpus` if given) whose memory fits one sequence;
+    the largest allowed if none fits (the estimate then says why)."""
+    allowed = [tp for tp in tp_candidates(setup.gpu) if gpus is None or (tp <= gpus and gpus % tp == 0)] or [1]
+    for tp in allowed:
+        setup_tp = Setup(setup.model, setup.gpu, setup.precision, setup.engine, tp)
+        if memory(setup_tp, input_tokens, output_tokens).fits:
+            return tp
+    return allowed[-1]
+
+
+def estimate_report(model: ModelSpec, gpu: GpuSpec, precision: Precision, engine: Engine, gpus: int | None,
+                    tp: int | None, input_tokens: float, output_tokens: float,
+                    concurrency: float | None) -> EstimateReport:
+    base = Setup(model, gpu, precision, profile_for(engine, gpu.id, model.id), tp or 1)
+    warnings: list[str] = []
+    if tp is None:
+        tp = choose_tp(base, gpus, input_tokens, output_tokens)
+    if tp > gpu.max_gpus_per_node:
+        warnings.append(f"TP{tp} spans nodes ({gpu.id} nodes hold {gpu.max_gpus_per_node}); the estimate assumes "
+                        "in-node links")
+    setup = Setup(model, gpu, precision, base.engine, tp)
+    total = gpus or tp
+    if total % tp:
+        warnings.append(f"{total} GPUs is not a multiple of TP{tp}: {total % tp} GPU(s) idle")
+    if precision not in gpu.tflops_dense and precision not in (Precision.BF16, Precision.FP16):
+        warnings.append(f"{gpu.id} has no native {precision.value} tensor cores: weights are dequantized and "
+                        f"computed at {setup.compute_precision.value}")
+    if model.note and "stand" in model.note.lower():
+        warnings.append(f"{model.id}: {model.note}")
+    return EstimateReport(estimate_deployment(setup, total, input_tokens, output_tokens, concurrency), model, gpu,
+                          warnings)
