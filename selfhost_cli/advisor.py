@@ -331,7 +331,11 @@ def _capacity(plan: ReplicaPlan, sh: SelfHostInputs, fleet: Fleet) -> dict[str, 
 
 def _hybrid_option(sh: SelfHostInputs, best_api: ApiCandidate | None, profile: Profile, work: WorkloadSummary,
                    excluded_by: list[str]) -> Option | None:
-    """Self-host a steady base (k replicas, no spare: the API is the failover), send the peaks to the API."""
+    """Self-host a steady base (k replicas, no spare: the API is the failover), send the peaks to the API.
+
+    Total cost is convex in k (own cost rises linearly, the overflow bill falls ever more slowly), so a
+    coarse scan of at most 48 values of k and a scan of the neighbourhood of the best one find the minimum.
+    """
     plan = sh.plan
     if isinstance(plan, Infeasible) or sh.hourly is None or best_api is None or profile.self_hosting.gpus:
         return None
@@ -340,27 +344,29 @@ def _hybrid_option(sh: SelfHostInputs, best_api: ApiCandidate | None, profile: P
         return None
     mean_tps = work.output_tokens_per_day / 86_400
     curve = daily_curve(profile.workload.peak_to_average)
-    s = profile.self_hosting
-    best: Option | None = None
-    for k in range(1, fleet.serving_replicas):
-        base_level = k * plan.planned_output_tokens_per_s / mean_tps
-        share = overflow_share(curve, base_level)
-        hours = k * plan.tp * HOURS_PER_MONTH
-        own = self_host_monthly_cost(hours, sh.hourly.usd_per_gpu_hour, s.ops_fte, s.fte_annual_usd, s.other_monthly_usd)
-        w = profile.workload
+    s, w = profile.self_hosting, profile.workload
+    hourly = sh.hourly.usd_per_gpu_hour
+
+    def split(k: int) -> tuple[float, float, Any, Any]:
+        share = overflow_share(curve, k * plan.planned_output_tokens_per_s / mean_tps)
+        own = self_host_monthly_cost(k * plan.tp * HOURS_PER_MONTH, hourly, s.ops_fte, s.fte_annual_usd,
+                                     s.other_monthly_usd)
         api = api_monthly_cost(best_api.prices, work.tokens_per_day * share, w.input_share_resolved,
                                w.cached_input_share, w.batch_share)
-        total = own.monthly_usd + api.monthly_usd
-        if best is None or (best.monthly_usd is not None and total < best.monthly_usd):
-            breakdown = {
-                "gpu_usd": round(own.gpu_usd, 2), "ops_usd": round(own.ops_usd, 2), "other_usd": round(own.other_usd, 2),
-                "api_usd": round(api.monthly_usd, 2), "api": best_api.id, "self_hosted_replicas": k,
-                "gpus": k * plan.tp, "api_share_of_tokens": round(share, 4),
-            }
-            best = Option("hybrid", f"{sh.model.id}@{sh.gpu.id}+{best_api.id}", not excluded_by, excluded_by,
-                          total, breakdown,
-                          note=f"{k} replica(s) carry the base load; {share:.1%} of tokens (the peaks) go to {best_api.id}")
-    return best
+        return own.monthly_usd + api.monthly_usd, share, own, api
+
+    top = fleet.serving_replicas - 1
+    step = max(1, top // 48)
+    coarse = min(range(1, top + 1, step), key=lambda k: split(k)[0])
+    k = min(range(max(1, coarse - step), min(top, coarse + step) + 1), key=lambda k: split(k)[0])
+    total, share, own, api = split(k)
+    breakdown = {
+        "gpu_usd": round(own.gpu_usd, 2), "ops_usd": round(own.ops_usd, 2), "other_usd": round(own.other_usd, 2),
+        "api_usd": round(api.monthly_usd, 2), "api": best_api.id, "self_hosted_replicas": k,
+        "gpus": k * plan.tp, "api_share_of_tokens": round(share, 4),
+    }
+    return Option("hybrid", f"{sh.model.id}@{sh.gpu.id}+{best_api.id}", not excluded_by, excluded_by, total,
+                  breakdown, note=f"{k} replica(s) carry the base load; {share:.1%} of tokens (the peaks) go to {best_api.id}")
 
 
 # ---------------------------------------------------------------- evaluation
@@ -386,7 +392,12 @@ def self_host_inputs(profile: Profile, ctx: PlanCache) -> SelfHostInputs:
     return SelfHostInputs(model, gpu, precision, plans, hourly, spare)
 
 
-def _evaluate(profile: Profile, ctx: PlanCache) -> Advice:
+def _decision(profile: Profile, ctx: PlanCache) -> Decision:
+    """Only the decision (what flip-point searches re-run many times)."""
+    return _evaluate(profile, ctx, decision_only=True).decision
+
+
+def _evaluate(profile: Profile, ctx: PlanCache, decision_only: bool = False) -> Advice:
     warnings: list[str] = []
     work = summarize_workload(profile)
     sh = self_host_inputs(profile, ctx)
@@ -423,6 +434,9 @@ def _evaluate(profile: Profile, ctx: PlanCache) -> Advice:
     if sh.hourly is None and not profile.self_hosting.gpu_hourly_usd:
         warnings.append(f"no {profile.self_hosting.pricing.value} price for {sh.gpu.id}: self-hosted cost unknown")
 
+    if decision_only:
+        return Advice(profile.name or "profile", decision, confidence, "", findings, work, options, None, "", [], [],
+                      warnings, None)
     breakeven, breakeven_note = _breakeven(profile, sh, apis)
     assumptions = _assumptions(profile, sh, work)
     as_of = _prices_as_of(sh, apis)
@@ -502,9 +516,11 @@ def _compliance_cost_note(api: Option | None, own: Option) -> Finding | None:
     ratio = _ratio(own.monthly_usd, api.monthly_usd)
     compare = "near break-even with" if 0.67 <= ratio <= 1.5 else (
         f"{ratio:.1f}× the cost of" if ratio > 1 else f"{1 / ratio:.1f}× cheaper than")
+    gpu_usd = own.breakdown.get("gpu_usd")
+    gpu_part = f" (GPU-hours alone: ${gpu_usd:,.0f})" if gpu_usd is not None else ""
     return Finding(
         "cost", Effect.INFO,
-        f"For comparison only: self-hosting at ${own.monthly_usd:,.0f}/month is {compare} {api.id} "
+        f"For comparison only: self-hosting at ${own.monthly_usd:,.0f}/month{gpu_part} is {compare} {api.id} "
         f"(${api.monthly_usd:,.0f}/month, not allowed here). Compliance decides, not cost.",
         f"self-hosted ${own.monthly_usd:,.0f}/month vs {api.id} ${api.monthly_usd:,.0f}/month",
     )
@@ -608,7 +624,7 @@ def _flip_points(profile: Profile, ctx: PlanCache, advice: Advice) -> list[FlipP
                                f"the decision is forced by {', '.join(hard)}; volume and prices do not change it"))
     else:
         def by_volume(f: float) -> Decision:
-            return _evaluate(_scaled_volume(profile, f), ctx).decision
+            return _decision(_scaled_volume(profile, f), ctx)
 
         for upward in (True, False):
             found = _search_flip(by_volume, start, 1e-4, 1e4, upward)
@@ -620,7 +636,7 @@ def _flip_points(profile: Profile, ctx: PlanCache, advice: Advice) -> list[FlipP
         hourly = own.breakdown.get("gpu_hourly_usd") if own else None
         if hourly:
             def by_price(f: float) -> Decision:
-                return _evaluate(_with(profile, "self_hosting", gpu_hourly_usd=hourly * f), ctx).decision
+                return _decision(_with(profile, "self_hosting", gpu_hourly_usd=hourly * f), ctx)
 
             for upward in (start is not Decision.API, start is Decision.API):
                 found = _search_flip(by_price, start, 1e-2, 1e2, upward)
@@ -632,7 +648,7 @@ def _flip_points(profile: Profile, ctx: PlanCache, advice: Advice) -> list[FlipP
         ops = profile.self_hosting.ops_fte
         if start is Decision.API and ops > 0:
             found = _search_flip(
-                lambda f: _evaluate(_with(profile, "self_hosting", ops_fte=ops * f), ctx).decision,
+                lambda f: _decision(_with(profile, "self_hosting", ops_fte=ops * f), ctx),
                 start, 1e-3, 1.0, upward=False)
             if found:
                 flips.append(FlipPoint("self_hosting.ops_fte", round(ops * found[0], 2), found[1].value,

@@ -106,10 +106,10 @@ def breakeven(profile: Profile, catalog: Catalog, gpus: list[str], pricings: lis
 
 def _note(full: float | None, gpu_only: float | None, basis: str) -> str:
     if full is None and gpu_only is None:
-        return "never: an extra replica costs more per token than the API at any volume"
+        return "never: a replica costs more per token than the API"
     if full is None:
-        return "GPU-hours alone break even; with people and other costs it never does"
-    return f"price: {basis}"
+        return "GPU-hours break even; fully loaded never"
+    return basis
 
 
 def _chart(best: tuple[float, Profile, ApiCandidate] | None, cache: PlanCache, input_share: float,

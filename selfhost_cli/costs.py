@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 HOURS_PER_MONTH = 730.0  # 8,760 h / 12, the convention cloud price sheets use
@@ -87,14 +88,15 @@ def self_host_monthly_cost(gpu_hours_per_month: float, gpu_hourly_usd: float, op
 # ---------------------------------------------------------------- traffic shape
 
 
-def daily_curve(peak_to_average: float, samples: int = 96) -> list[float]:
+@functools.lru_cache(maxsize=256)
+def daily_curve(peak_to_average: float, samples: int = 96) -> tuple[float, ...]:
     """Demand through a day as multiples of the mean (mean 1, max = peak_to_average), every 15 min.
 
     A von Mises bump, exp(κ·cos θ): one busy period a day, never negative, and peak ÷ mean = e^κ / I0(κ)
     rises from 1 (κ = 0, flat) without bound, so any peak_to_average >= 1 has exactly one κ.
     """
     if peak_to_average <= 1.0 + 1e-9:
-        return [1.0] * samples
+        return (1.0,) * samples
     low, high = 0.0, 1.0
     while _peak_ratio(high, samples) < peak_to_average:
         high *= 2
@@ -104,7 +106,7 @@ def daily_curve(peak_to_average: float, samples: int = 96) -> list[float]:
             low = mid
         else:
             high = mid
-    return _normalized(high, samples)
+    return tuple(_normalized(high, samples))
 
 
 def _normalized(kappa: float, samples: int) -> list[float]:
@@ -117,7 +119,7 @@ def _peak_ratio(kappa: float, samples: int) -> float:
     return max(_normalized(kappa, samples))
 
 
-def autoscaled_replicas(curve: list[float], mean_output_tokens_per_s: float,
+def autoscaled_replicas(curve: Sequence[float], mean_output_tokens_per_s: float,
                         replica_output_tokens_per_s: float, spare: int) -> float:
     """Mean replicas over the day when the fleet follows demand (at least one serving, plus spare)."""
     total = 0.0
@@ -127,7 +129,7 @@ def autoscaled_replicas(curve: list[float], mean_output_tokens_per_s: float,
     return total / len(curve)
 
 
-def overflow_share(curve: list[float], base_level: float) -> float:
+def overflow_share(curve: Sequence[float], base_level: float) -> float:
     """Share of the day's traffic above `base_level` (in multiples of the mean): what a hybrid sends out."""
     return sum(max(level - base_level, 0.0) for level in curve) / sum(curve)
 

@@ -67,6 +67,12 @@ HARDWARE = Hardware(
     unified_memory_efficiency=0.9,
 )
 
+# NOTE: software_efficiency and per_step_ms of each engine (and link_efficiency, allreduce_latency_us,
+# moe_efficiency, unified_memory_efficiency above) were fitted together by `scripts/fit_constants.py engines`
+# (coordinate descent on the `use: calibrate` rows of selfhost_cli/data/calibration.yaml). expected_error_pct
+# is the engine's median absolute error there, but never below the overall median (9.8%): a handful of
+# rows understates the error a new setup will see. TGI has no published row: its constants are a guess
+# just below vLLM and its error is stated as 30%.
 ENGINES: dict[Engine, EngineProfile] = {
     Engine.IDEAL: EngineProfile(
         engine=Engine.IDEAL,
@@ -75,7 +81,7 @@ ENGINES: dict[Engine, EngineProfile] = {
         reserve_fraction=0.03,
         max_batch=4096,
         kv_bytes_fp8_weights=2.0,
-        expected_error_pct=5.0,
+        expected_error_pct=5.5,
         provenance="gpu-measurements.md: CUDA-graph decode of Llama-shaped stacks, no serving software",
     ),
     Engine.VLLM: EngineProfile(
@@ -86,7 +92,7 @@ ENGINES: dict[Engine, EngineProfile] = {
         reserve_fraction=0.10,
         max_batch=256,
         kv_bytes_fp8_weights=2.0,
-        expected_error_pct=20.0,
+        expected_error_pct=10.0,
         provenance="fitted to calibration rows with engine vllm (MLPerf v4.1 AMD MI300X, SGLang/vLLM 0.6 benchmark)",
     ),
     Engine.SGLANG: EngineProfile(
@@ -97,7 +103,7 @@ ENGINES: dict[Engine, EngineProfile] = {
         reserve_fraction=0.12,
         max_batch=512,
         kv_bytes_fp8_weights=2.0,
-        expected_error_pct=20.0,
+        expected_error_pct=10.0,
         provenance="fitted to calibration rows with engine sglang (sglang benchmark_vllm_060)",
     ),
     Engine.TRTLLM: EngineProfile(
@@ -129,7 +135,7 @@ ENGINES: dict[Engine, EngineProfile] = {
         max_batch=8,
         kv_bytes_fp8_weights=2.0,
         quantized_lm_head=True,
-        expected_error_pct=20.0,
+        expected_error_pct=11.5,
         provenance="fitted to calibration rows with engine llama.cpp (GPU-Benchmarks-on-LLM-Inference, PR #2917)",
     ),
     Engine.LMDEPLOY: EngineProfile(
@@ -139,7 +145,7 @@ ENGINES: dict[Engine, EngineProfile] = {
         reserve_fraction=0.10,
         max_batch=256,
         kv_bytes_fp8_weights=2.0,
-        expected_error_pct=15.0,
+        expected_error_pct=10.0,
         provenance="fitted to calibration rows with engine lmdeploy (InternLM/lmdeploy A100 benchmark)",
     ),
 }

@@ -101,7 +101,7 @@ def data_residency(profile: Profile) -> list[Finding]:
             f"Data must stay in the {region}: hosted APIs remain eligible only through in-region endpoints "
             "(for example Azure OpenAI data zones, Vertex AI or Bedrock regional endpoints); confirm your "
             f"provider processes and stores in the {region} before relying on the API option. A self-hosted "
-            f"deployment needs GPUs in an {region} region, which the price rows do not distinguish.",
+            f"deployment needs GPUs in {'an' if region == 'EU' else 'a'} {region} region, which the price rows do not distinguish.",
             f"compliance.data_residency: {residency.value}",
         )]
     return []

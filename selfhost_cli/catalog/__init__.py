@@ -60,8 +60,11 @@ class Catalog:
         )
 
     def apis_serving(self, model_id: str) -> list[ApiOffering]:
-        """Offerings of exactly this open-weight model, cheapest first."""
-        found = [a for a in self.apis.values() if a.open_weight_model == model_id]
+        """Offerings of this open-weight model or of one with the identical architecture (e.g. Llama 3.1 and
+        3.3 70B, and the `llama-4-70b` stand-in), cheapest first."""
+        target = self.models.get(model_id)
+        twins = {m.id for m in self.models.values() if target is not None and same_architecture(m, target)}
+        found = [a for a in self.apis.values() if a.open_weight_model in twins | {model_id}]
         return sorted(found, key=blended_usd_per_1m)
 
     def apis_of_size_class(self, model: ModelSpec) -> list[ApiOffering]:
@@ -73,6 +76,13 @@ class Catalog:
             if a.open_weight_model in self.models and size_class(self.models[a.open_weight_model]) == wanted
         ]
         return sorted(found, key=blended_usd_per_1m)
+
+
+def same_architecture(a: ModelSpec, b: ModelSpec) -> bool:
+    """Same shapes everywhere that sets cost: layers, widths, heads, vocabulary, experts."""
+    keys = ("layers", "hidden_size", "intermediate_size", "attention_heads", "kv_heads", "head_dim", "vocab_size",
+            "moe", "mla")
+    return all(getattr(a, k) == getattr(b, k) for k in keys)
 
 
 def blended_usd_per_1m(api: ApiOffering, input_share: float = 0.75) -> float:
