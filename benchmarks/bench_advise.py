@@ -44,7 +44,8 @@ def main() -> None:
         "advise (no flip points), all profiles": lambda: [advise(pr, cat, with_flips=False) for pr in loaded.values()],
         "advise (with flip points), all profiles": lambda: [advise(pr, cat) for pr in loaded.values()],
         "breakeven llama-4-70b, h100-sxm × all tiers": lambda: breakeven(
-            loaded[ROOT / "profiles" / "startup.yaml"].model_copy(), cat, ["h100-sxm"], list(Pricing)),
+            loaded[ROOT / "profiles" / "startup.yaml"].model_copy(), cat, ["h100-sxm"], list(Pricing)
+        ),
     }
     print(f"baseline: load + validate {len(profiles)} profiles: {baseline * 1000:.1f} ms (median of {args.repeat})")
     for name, func in cases.items():

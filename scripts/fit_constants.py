@@ -1,7 +1,7 @@
 """Fit the estimator's constants and print them with the error they reach (run by hand; see docs/estimation.md).
 
-    python scripts/fit_constants.py hardware   # ideal engine vs shared/reference/gpu-measurements.md
-    python scripts/fit_constants.py engines    # each engine's software factor vs the calibration set
+python scripts/fit_constants.py hardware   # ideal engine vs shared/reference/gpu-measurements.md
+python scripts/fit_constants.py engines    # each engine's software factor vs the calibration set
 """
 
 from __future__ import annotations
@@ -59,9 +59,16 @@ def fit_hardware() -> None:
         [0.54, 0.56, 0.58, 0.60],  # prefill 8-bit
     )
     for mem, layer, qlayer, dce, p, pf, pf8 in grid:
-        hw = dataclasses.replace(HARDWARE, mem_efficiency=mem, per_layer_ms=layer, per_layer_quantized_ms=qlayer,
-                                 decode_compute_efficiency=dce, overlap_p=p, prefill_efficiency=pf,
-                                 prefill_efficiency_8bit=pf8)
+        hw = dataclasses.replace(
+            HARDWARE,
+            mem_efficiency=mem,
+            per_layer_ms=layer,
+            per_layer_quantized_ms=qlayer,
+            decode_compute_efficiency=dce,
+            overlap_p=p,
+            prefill_efficiency=pf,
+            prefill_efficiency_8bit=pf8,
+        )
         errs = [abs(e[3]) for e in ideal_errors(hw)]
         score = (max(errs), statistics.mean(errs))
         if best is None or score < best[0]:

@@ -40,8 +40,8 @@ from selfhost_cli.sizing import (
     Infeasible,
     ReplicaPlan,
     RequestShape,
-    fleet_for_peak,
     fixed_fleet_best,
+    fleet_for_peak,
     fleet_for_peak_best,
     most_efficient,
     plan_replicas,
@@ -128,10 +128,12 @@ class Advice:
 @dataclass
 class PlanCache:
     catalog: Catalog
+    today: dt.date = field(default_factory=dt.date.today)
     plans: dict[tuple[Any, ...], list[ReplicaPlan] | Infeasible] = field(default_factory=dict)
 
-    def plan(self, model: ModelSpec, gpu: GpuSpec, precision: Precision, engine_name: Any,
-             shape: RequestShape) -> list[ReplicaPlan] | Infeasible:
+    def plan(
+        self, model: ModelSpec, gpu: GpuSpec, precision: Precision, engine_name: Any, shape: RequestShape
+    ) -> list[ReplicaPlan] | Infeasible:
         key = (model.id, gpu.id, precision, engine_name, shape)
         if key not in self.plans:
             engine = profile_for(engine_name, gpu.id, model.id)
@@ -219,8 +221,9 @@ def _api_option(api: ApiCandidate, profile: Profile, excluded_by: list[str], vol
         notes.append("no cached-input price known: cached tokens billed at the full input price")
     if cost.batch_price_missing:
         notes.append("no batch discount known: batch traffic billed at the full price")
-    return Option("api", api.id, not excluded_by, excluded_by, cost.monthly_usd, breakdown,
-                  note="; ".join(notes) or None)
+    return Option(
+        "api", api.id, not excluded_by, excluded_by, cost.monthly_usd, breakdown, note="; ".join(notes) or None
+    )
 
 
 # ---------------------------------------------------------------- the self-hosted option
@@ -261,7 +264,9 @@ def _gpu_hours(plan: ReplicaPlan, sh: SelfHostInputs, fleet: Fleet, profile: Pro
     return fleet.gpus * HOURS_PER_MONTH
 
 
-def self_host_cost_at(sh: SelfHostInputs, profile: Profile, tokens_per_day: float, gpu_only: bool = False) -> float | None:
+def self_host_cost_at(
+    sh: SelfHostInputs, profile: Profile, tokens_per_day: float, gpu_only: bool = False
+) -> float | None:
     """Monthly USD of the self-hosted option sized for `tokens_per_day` at the profile's shape (no fixed fleet)."""
     if isinstance(sh.plans, Infeasible) or sh.hourly is None:
         return None
@@ -270,18 +275,25 @@ def self_host_cost_at(sh: SelfHostInputs, profile: Profile, tokens_per_day: floa
     sized = profile.model_copy(update={"self_hosting": profile.self_hosting.model_copy(update={"gpus": None})})
     hours = _gpu_hours(plan, sh, fleet, sized, output_tps)
     s = profile.self_hosting
-    cost = self_host_monthly_cost(hours, sh.hourly.usd_per_gpu_hour, 0 if gpu_only else s.ops_fte,
-                                  s.fte_annual_usd, 0 if gpu_only else s.other_monthly_usd)
+    cost = self_host_monthly_cost(
+        hours,
+        sh.hourly.usd_per_gpu_hour,
+        0 if gpu_only else s.ops_fte,
+        s.fte_annual_usd,
+        0 if gpu_only else s.other_monthly_usd,
+    )
     return cost.monthly_usd
 
 
-def _self_host_option(sh: SelfHostInputs, profile: Profile, work: WorkloadSummary, excluded_by: list[str],
-                      warnings: list[str]) -> Option:
+def _self_host_option(
+    sh: SelfHostInputs, profile: Profile, work: WorkloadSummary, excluded_by: list[str], warnings: list[str]
+) -> Option:
     s = profile.self_hosting
     option_id = f"{sh.model.id}@{sh.gpu.id}"
     if isinstance(sh.plans, Infeasible):
-        return Option("self_host", option_id, False, [*excluded_by, "deployment_infeasible"], None, {},
-                      note=sh.plans.reason)
+        return Option(
+            "self_host", option_id, False, [*excluded_by, "deployment_infeasible"], None, {}, note=sh.plans.reason
+        )
     plan, fleet = _self_host_fleet(sh, profile, work.peak_output_tokens_per_s)
     mean_tps = work.output_tokens_per_day / 86_400
     hours = _gpu_hours(plan, sh, fleet, profile, mean_tps)
@@ -294,8 +306,16 @@ def _self_host_option(sh: SelfHostInputs, profile: Profile, work: WorkloadSummar
         )
     if sh.hourly is None:
         excluded = [*excluded_by, "gpu_price_unknown"]
-        return Option("self_host", option_id, False, excluded, None, {"gpu_hours": round(hours, 1)}, capacity,
-                      note=f"no {s.pricing.value} price for {sh.gpu.id} in the catalog; set self_hosting.gpu_hourly_usd")
+        return Option(
+            "self_host",
+            option_id,
+            False,
+            excluded,
+            None,
+            {"gpu_hours": round(hours, 1)},
+            capacity,
+            note=f"no {s.pricing.value} price for {sh.gpu.id} in the catalog; set self_hosting.gpu_hourly_usd",
+        )
     cost = self_host_monthly_cost(hours, sh.hourly.usd_per_gpu_hour, s.ops_fte, s.fte_annual_usd, s.other_monthly_usd)
     breakdown = {
         "gpu_usd": round(cost.gpu_usd, 2),
@@ -329,8 +349,9 @@ def _capacity(plan: ReplicaPlan, sh: SelfHostInputs, fleet: Fleet) -> dict[str, 
     }
 
 
-def _hybrid_option(sh: SelfHostInputs, best_api: ApiCandidate | None, profile: Profile, work: WorkloadSummary,
-                   excluded_by: list[str]) -> Option | None:
+def _hybrid_option(
+    sh: SelfHostInputs, best_api: ApiCandidate | None, profile: Profile, work: WorkloadSummary, excluded_by: list[str]
+) -> Option | None:
     """Self-host a steady base (k replicas, no spare: the API is the failover), send the peaks to the API.
 
     Total cost is convex in k (own cost rises linearly, the overflow bill falls ever more slowly), so a
@@ -349,10 +370,12 @@ def _hybrid_option(sh: SelfHostInputs, best_api: ApiCandidate | None, profile: P
 
     def split(k: int) -> tuple[float, float, Any, Any]:
         share = overflow_share(curve, k * plan.planned_output_tokens_per_s / mean_tps)
-        own = self_host_monthly_cost(k * plan.tp * HOURS_PER_MONTH, hourly, s.ops_fte, s.fte_annual_usd,
-                                     s.other_monthly_usd)
-        api = api_monthly_cost(best_api.prices, work.tokens_per_day * share, w.input_share_resolved,
-                               w.cached_input_share, w.batch_share)
+        own = self_host_monthly_cost(
+            k * plan.tp * HOURS_PER_MONTH, hourly, s.ops_fte, s.fte_annual_usd, s.other_monthly_usd
+        )
+        api = api_monthly_cost(
+            best_api.prices, work.tokens_per_day * share, w.input_share_resolved, w.cached_input_share, w.batch_share
+        )
         return own.monthly_usd + api.monthly_usd, share, own, api
 
     top = fleet.serving_replicas - 1
@@ -361,20 +384,33 @@ def _hybrid_option(sh: SelfHostInputs, best_api: ApiCandidate | None, profile: P
     k = min(range(max(1, coarse - step), min(top, coarse + step) + 1), key=lambda k: split(k)[0])
     total, share, own, api = split(k)
     breakdown = {
-        "gpu_usd": round(own.gpu_usd, 2), "ops_usd": round(own.ops_usd, 2), "other_usd": round(own.other_usd, 2),
-        "api_usd": round(api.monthly_usd, 2), "api": best_api.id, "self_hosted_replicas": k,
-        "gpus": k * plan.tp, "api_share_of_tokens": round(share, 4),
+        "gpu_usd": round(own.gpu_usd, 2),
+        "ops_usd": round(own.ops_usd, 2),
+        "other_usd": round(own.other_usd, 2),
+        "api_usd": round(api.monthly_usd, 2),
+        "api": best_api.id,
+        "self_hosted_replicas": k,
+        "gpus": k * plan.tp,
+        "api_share_of_tokens": round(share, 4),
     }
-    return Option("hybrid", f"{sh.model.id}@{sh.gpu.id}+{best_api.id}", not excluded_by, excluded_by, total,
-                  breakdown, note=f"{k} replica(s) carry the base load; {share:.1%} of tokens (the peaks) go to {best_api.id}")
+    return Option(
+        "hybrid",
+        f"{sh.model.id}@{sh.gpu.id}+{best_api.id}",
+        not excluded_by,
+        excluded_by,
+        total,
+        breakdown,
+        note=f"{k} replica(s) carry the base load; {share:.1%} of tokens (the peaks) go to {best_api.id}",
+    )
 
 
 # ---------------------------------------------------------------- evaluation
 
 
-def advise(profile: Profile, catalog: Catalog, with_flips: bool = True) -> Advice:
-    """The recommendation for one profile; `with_flips` adds what would change it."""
-    ctx = PlanCache(catalog)
+def advise(profile: Profile, catalog: Catalog, with_flips: bool = True, today: dt.date | None = None) -> Advice:
+    """The recommendation for one profile; `with_flips` adds what would change it; `today` dates the
+    staleness check of prices (the CLI passes the real date; tests a fixed one)."""
+    ctx = PlanCache(catalog, today or dt.date.today())
     advice = _evaluate(profile, ctx)
     if with_flips:
         advice.flip_points = _flip_points(profile, ctx, advice)
@@ -406,24 +442,30 @@ def _evaluate(profile: Profile, ctx: PlanCache, decision_only: bool = False) -> 
 
     hard_self = [f.rule for f in findings if f.effect is Effect.REQUIRES_SELF_HOST]
     if isinstance(sh.plans, Infeasible):
-        findings.append(Finding(
-            "deployment_infeasible", Effect.REQUIRES_API if not hard_self else Effect.INFO,
-            f"{sh.model.id} cannot be served on {sh.gpu.id} at {sh.precision.value} within the latency target: "
-            f"{sh.plans.reason}. Try a larger GPU, a lower precision or a smaller model.",
-            f"self_hosting.gpu: {sh.gpu.id}; models.self_hosted: {sh.model.id}",
-        ))
+        findings.append(
+            Finding(
+                "deployment_infeasible",
+                Effect.REQUIRES_API if not hard_self else Effect.INFO,
+                f"{sh.model.id} cannot be served on {sh.gpu.id} at {sh.precision.value} within the latency target: "
+                f"{sh.plans.reason}. Try a larger GPU, a lower precision or a smaller model.",
+                f"self_hosting.gpu: {sh.gpu.id}; models.self_hosted: {sh.model.id}",
+            )
+        )
     hard_api = [f.rule for f in findings if f.effect is Effect.REQUIRES_API]
 
     options = [_api_option(a, profile, hard_self, work.tokens_per_day) for a in apis]
     self_opt = _self_host_option(sh, profile, work, hard_api, warnings)
     options.append(self_opt)
-    api_pool = [(o, a) for o, a in zip(options, apis) if o.monthly_usd is not None]
+    api_pool = [(o, a) for o, a in zip(options, apis, strict=False) if o.monthly_usd is not None]
     best_api_pair = min(api_pool, key=lambda p: p[0].monthly_usd or 0.0, default=None)
     best_api_opt = best_api_pair[0] if best_api_pair else None
     # The API half of a hybrid cannot do what only self-hosting can (custom sampling, steering...).
-    api_cannot = [f.rule for f in findings if f.effect is Effect.FAVORS_SELF_HOST and f.premium >= STRONG_CAPABILITY_PREMIUM]
-    hybrid = _hybrid_option(sh, best_api_pair[1] if best_api_pair else None, profile, work,
-                            hard_self + hard_api + api_cannot)
+    api_cannot = [
+        f.rule for f in findings if f.effect is Effect.FAVORS_SELF_HOST and f.premium >= STRONG_CAPABILITY_PREMIUM
+    ]
+    hybrid = _hybrid_option(
+        sh, best_api_pair[1] if best_api_pair else None, profile, work, hard_self + hard_api + api_cannot
+    )
     if hybrid:
         options.append(hybrid)
 
@@ -435,23 +477,50 @@ def _evaluate(profile: Profile, ctx: PlanCache, decision_only: bool = False) -> 
         warnings.append(f"no {profile.self_hosting.pricing.value} price for {sh.gpu.id}: self-hosted cost unknown")
 
     if decision_only:
-        return Advice(profile.name or "profile", decision, confidence, "", findings, work, options, None, "", [], [],
-                      warnings, None)
+        return Advice(
+            profile.name or "profile",
+            decision,
+            confidence,
+            "",
+            findings,
+            work,
+            options,
+            None,
+            "",
+            [],
+            [],
+            warnings,
+            None,
+        )
     breakeven, breakeven_note = _breakeven(profile, sh, apis)
     assumptions = _assumptions(profile, sh, work)
     as_of = _prices_as_of(sh, apis)
-    warnings.extend(_stale(sh, apis))
+    warnings.extend(_stale(sh, apis, ctx.today))
     summary = _summary(decision, findings, best_api_opt, self_opt, hybrid, cost_finding)
-    return Advice(profile.name or "profile", decision, confidence, summary, findings, work, options,
-                  breakeven, breakeven_note, [], assumptions, warnings, as_of)
+    return Advice(
+        profile.name or "profile",
+        decision,
+        confidence,
+        summary,
+        findings,
+        work,
+        options,
+        breakeven,
+        breakeven_note,
+        [],
+        assumptions,
+        warnings,
+        as_of,
+    )
 
 
 def _ratio(a: float, b: float) -> float:
     return a / b if b > 0 else math.inf
 
 
-def _decide(profile: Profile, findings: list[Finding], api: Option | None, own: Option,
-            hybrid: Option | None) -> tuple[Decision, Confidence, Finding | None]:
+def _decide(
+    profile: Profile, findings: list[Finding], api: Option | None, own: Option, hybrid: Option | None
+) -> tuple[Decision, Confidence, Finding | None]:
     """Hard constraints first; then cost with a risk margin and any capability premium; hybrid if clearly cheapest."""
     effects = {f.effect for f in findings}
     if Effect.REQUIRES_SELF_HOST in effects:
@@ -459,10 +528,16 @@ def _decide(profile: Profile, findings: list[Finding], api: Option | None, own: 
     if Effect.REQUIRES_API in effects or own.monthly_usd is None:
         if api is None:
             return Decision.API, Confidence.LOW, None
-        why = "the self-hosted cost is unknown (no GPU price)" if own.monthly_usd is None and own.eligible is False \
-            and "gpu_price_unknown" in own.excluded_by else "self-hosting is not feasible as configured"
-        return Decision.API, Confidence.MEDIUM, Finding("cost", Effect.FAVORS_API, f"API by default: {why}.",
-                                                        f"{api.id}: ${api.monthly_usd:,.0f}/month")
+        why = (
+            "the self-hosted cost is unknown (no GPU price)"
+            if own.monthly_usd is None and own.eligible is False and "gpu_price_unknown" in own.excluded_by
+            else "self-hosting is not feasible as configured"
+        )
+        return (
+            Decision.API,
+            Confidence.MEDIUM,
+            Finding("cost", Effect.FAVORS_API, f"API by default: {why}.", f"{api.id}: ${api.monthly_usd:,.0f}/month"),
+        )
     if api is None or api.monthly_usd is None:
         return Decision.SELF_HOST, Confidence.LOW, None
     margin = RISK_MARGIN[profile.team.inference_expertise]
@@ -473,29 +548,43 @@ def _decide(profile: Profile, findings: list[Finding], api: Option | None, own: 
     if hybrid and hybrid.eligible and hybrid.monthly_usd is not None:
         best_single = min(own_usd, api_usd)
         if hybrid.monthly_usd <= best_single * (1 - HYBRID_MARGIN) and hybrid.monthly_usd <= threshold:
-            return Decision.HYBRID, _confidence(_ratio(best_single, hybrid.monthly_usd)), Finding(
-                "cost", Effect.INFO,
-                f"A hybrid split costs ${hybrid.monthly_usd:,.0f}/month, {1 - hybrid.monthly_usd / best_single:.0%} less "
-                f"than the best single option: {hybrid.note}.",
-                evidence + f"; hybrid ${hybrid.monthly_usd:,.0f}/month",
+            return (
+                Decision.HYBRID,
+                _confidence(_ratio(best_single, hybrid.monthly_usd)),
+                Finding(
+                    "cost",
+                    Effect.INFO,
+                    f"A hybrid split costs ${hybrid.monthly_usd:,.0f}/month, "
+                    f"{1 - hybrid.monthly_usd / best_single:.0%} less "
+                    f"than the best single option: {hybrid.note}.",
+                    evidence + f"; hybrid ${hybrid.monthly_usd:,.0f}/month",
+                ),
             )
     if own_usd <= threshold:
         premium_note = f" (accepting up to {bonus:.2g}× for the customization it enables)" if bonus > 1 else ""
         if own_usd <= api_usd:
-            msg = (f"Self-hosting costs {_ratio(api_usd, own_usd):.1f}× less than the API "
-                   f"(${own_usd:,.0f} vs ${api_usd:,.0f} a month), beyond the {margin:.0%} risk margin{premium_note}.")
+            msg = (
+                f"Self-hosting costs {_ratio(api_usd, own_usd):.1f}× less than the API "
+                f"(${own_usd:,.0f} vs ${api_usd:,.0f} a month), beyond the {margin:.0%} risk margin{premium_note}."
+            )
         else:
-            msg = (f"Self-hosting costs {_ratio(own_usd, api_usd):.1f}× the API (${own_usd:,.0f} vs "
-                   f"${api_usd:,.0f} a month) but is within the premium accepted for customization{premium_note}.")
+            msg = (
+                f"Self-hosting costs {_ratio(own_usd, api_usd):.1f}× the API (${own_usd:,.0f} vs "
+                f"${api_usd:,.0f} a month) but is within the premium accepted for customization{premium_note}."
+            )
         conf = _confidence(_ratio(threshold, own_usd))
         return Decision.SELF_HOST, conf, Finding("cost", Effect.FAVORS_SELF_HOST, msg, evidence)
     times = _ratio(own_usd, api_usd)
     if times >= 1:
-        msg = f"The API is cheaper: the smallest adequate self-hosted deployment costs {times:.1f}× as much " \
-              f"(${own_usd:,.0f} vs ${api_usd:,.0f} a month)."
+        msg = (
+            f"The API is cheaper: the smallest adequate self-hosted deployment costs {times:.1f}× as much "
+            f"(${own_usd:,.0f} vs ${api_usd:,.0f} a month)."
+        )
     else:
-        msg = (f"Self-hosting would save {1 - times:.0%} (${own_usd:,.0f} vs ${api_usd:,.0f} a month), "
-               f"less than the {margin:.0%} risk margin a self-hosted estimate needs.")
+        msg = (
+            f"Self-hosting would save {1 - times:.0%} (${own_usd:,.0f} vs ${api_usd:,.0f} a month), "
+            f"less than the {margin:.0%} risk margin a self-hosted estimate needs."
+        )
     return Decision.API, _confidence(_ratio(own_usd, threshold)), Finding("cost", Effect.FAVORS_API, msg, evidence)
 
 
@@ -514,20 +603,30 @@ def _compliance_cost_note(api: Option | None, own: Option) -> Finding | None:
     if api is None or api.monthly_usd is None:
         return Finding("cost", Effect.INFO, f"Self-hosting costs ${own.monthly_usd:,.0f}/month.", own.id)
     ratio = _ratio(own.monthly_usd, api.monthly_usd)
-    compare = "near break-even with" if 0.67 <= ratio <= 1.5 else (
-        f"{ratio:.1f}× the cost of" if ratio > 1 else f"{1 / ratio:.1f}× cheaper than")
+    compare = (
+        "near break-even with"
+        if 0.67 <= ratio <= 1.5
+        else (f"{ratio:.1f}× the cost of" if ratio > 1 else f"{1 / ratio:.1f}× cheaper than")
+    )
     gpu_usd = own.breakdown.get("gpu_usd")
     gpu_part = f" (GPU-hours alone: ${gpu_usd:,.0f})" if gpu_usd is not None else ""
     return Finding(
-        "cost", Effect.INFO,
+        "cost",
+        Effect.INFO,
         f"For comparison only: self-hosting at ${own.monthly_usd:,.0f}/month{gpu_part} is {compare} {api.id} "
         f"(${api.monthly_usd:,.0f}/month, not allowed here). Compliance decides, not cost.",
         f"self-hosted ${own.monthly_usd:,.0f}/month vs {api.id} ${api.monthly_usd:,.0f}/month",
     )
 
 
-def _summary(decision: Decision, findings: list[Finding], api: Option | None, own: Option,
-             hybrid: Option | None, cost: Finding | None) -> str:
+def _summary(
+    decision: Decision,
+    findings: list[Finding],
+    api: Option | None,
+    own: Option,
+    hybrid: Option | None,
+    cost: Finding | None,
+) -> str:
     hard = [f for f in findings if f.effect in (Effect.REQUIRES_SELF_HOST, Effect.REQUIRES_API)]
     chosen = {Decision.API: api, Decision.SELF_HOST: own, Decision.HYBRID: hybrid}[decision]
     usd = f" at ${chosen.monthly_usd:,.0f}/month" if chosen and chosen.monthly_usd is not None else ""
@@ -535,14 +634,21 @@ def _summary(decision: Decision, findings: list[Finding], api: Option | None, ow
     what = f" ({chosen.id})" if chosen else ""
     if hard:
         return f"{label}{what}{usd}: required by {', '.join(sorted({f.rule for f in hard}))}."
-    if decision is Decision.SELF_HOST and api and api.monthly_usd and own.monthly_usd and own.monthly_usd > api.monthly_usd:
+    if (
+        decision is Decision.SELF_HOST
+        and api
+        and api.monthly_usd
+        and own.monthly_usd
+        and own.monthly_usd > api.monthly_usd
+    ):
         needs = ", ".join(f.rule for f in findings if f.effect is Effect.FAVORS_SELF_HOST and f.premium > 1)
-        return (f"{label}{what}{usd}: {own.monthly_usd / api.monthly_usd:.1f}× the API's ${api.monthly_usd:,.0f}, "
-                f"within the premium accepted for what the API cannot do ({needs}).")
+        return (
+            f"{label}{what}{usd}: {own.monthly_usd / api.monthly_usd:.1f}× the API's ${api.monthly_usd:,.0f}, "
+            f"within the premium accepted for what the API cannot do ({needs})."
+        )
     if cost is None:
         return f"{label}{what}{usd}."
     return f"{label}{what}{usd}: the cheapest option once a risk margin for self-hosting is priced in."
-
 
 
 # ---------------------------------------------------------------- break-even, flips, assumptions
@@ -559,8 +665,9 @@ def _breakeven(profile: Profile, sh: SelfHostInputs, apis: list[ApiCandidate]) -
     cheapest = min(apis, key=lambda a: api_monthly_cost(a.prices, 1e9, w.input_share_resolved).monthly_usd)
 
     def api_usd(volume: float) -> float:
-        return api_monthly_cost(cheapest.prices, volume, w.input_share_resolved, w.cached_input_share,
-                                w.batch_share).monthly_usd
+        return api_monthly_cost(
+            cheapest.prices, volume, w.input_share_resolved, w.cached_input_share, w.batch_share
+        ).monthly_usd
 
     volume = breakeven_volume(lambda v: self_host_cost_at(sh, profile, v), api_usd)
     if volume is None:
@@ -592,8 +699,9 @@ def _scaled_volume(profile: Profile, factor: float) -> Profile:
     return _with(profile, "workload", requests_per_minute=(w.requests_per_minute or 0) * factor)
 
 
-def _search_flip(decide: Callable[[float], Decision], start: Decision, low: float, high: float,
-                 upward: bool) -> tuple[float, Decision] | None:
+def _search_flip(
+    decide: Callable[[float], Decision], start: Decision, low: float, high: float, upward: bool
+) -> tuple[float, Decision] | None:
     """Geometric scan from the current value (1.0) towards `high` (or `low`) for the first other decision."""
     steps = 48
     end = high if upward else low
@@ -620,9 +728,16 @@ def _flip_points(profile: Profile, ctx: PlanCache, advice: Advice) -> list[FlipP
     flips: list[FlipPoint] = []
     hard = [f.rule for f in advice.reasons if f.effect in (Effect.REQUIRES_SELF_HOST, Effect.REQUIRES_API)]
     if hard:
-        flips.append(FlipPoint("constraints", hard, "cost decides",
-                               f"the decision is forced by {', '.join(hard)}; volume and prices do not change it"))
+        flips.append(
+            FlipPoint(
+                "constraints",
+                hard,
+                "cost decides",
+                f"the decision is forced by {', '.join(hard)}; volume and prices do not change it",
+            )
+        )
     else:
+
         def by_volume(f: float) -> Decision:
             return _decision(_scaled_volume(profile, f), ctx)
 
@@ -630,11 +745,18 @@ def _flip_points(profile: Profile, ctx: PlanCache, advice: Advice) -> list[FlipP
             found = _search_flip(by_volume, start, 1e-4, 1e4, upward)
             if found:
                 factor, decision = found
-                flips.append(FlipPoint("workload.tokens_per_day", round(advice.workload.tokens_per_day * factor),
-                                       decision.value, f"{factor:.3g}× today's volume"))
+                flips.append(
+                    FlipPoint(
+                        "workload.tokens_per_day",
+                        round(advice.workload.tokens_per_day * factor),
+                        decision.value,
+                        f"{factor:.3g}× today's volume",
+                    )
+                )
         own = advice.option("self_host")
         hourly = own.breakdown.get("gpu_hourly_usd") if own else None
         if hourly:
+
             def by_price(f: float) -> Decision:
                 return _decision(_with(profile, "self_hosting", gpu_hourly_usd=hourly * f), ctx)
 
@@ -642,20 +764,37 @@ def _flip_points(profile: Profile, ctx: PlanCache, advice: Advice) -> list[FlipP
                 found = _search_flip(by_price, start, 1e-2, 1e2, upward)
                 if found:
                     factor, decision = found
-                    flips.append(FlipPoint("self_hosting.gpu_hourly_usd", round(hourly * factor, 2), decision.value,
-                                           f"from ${hourly:.2f}"))
+                    flips.append(
+                        FlipPoint(
+                            "self_hosting.gpu_hourly_usd",
+                            round(hourly * factor, 2),
+                            decision.value,
+                            f"from ${hourly:.2f}",
+                        )
+                    )
                     break
         ops = profile.self_hosting.ops_fte
         if start is Decision.API and ops > 0:
             found = _search_flip(
                 lambda f: _decision(_with(profile, "self_hosting", ops_fte=ops * f), ctx),
-                start, 1e-3, 1.0, upward=False)
+                start,
+                1e-3,
+                1.0,
+                upward=False,
+            )
             if found:
-                flips.append(FlipPoint("self_hosting.ops_fte", round(ops * found[0], 2), found[1].value,
-                                       f"from {ops:g}"))
+                flips.append(
+                    FlipPoint("self_hosting.ops_fte", round(ops * found[0], 2), found[1].value, f"from {ops:g}")
+                )
     if profile.compliance.third_party_processing is not ThirdParty.FORBIDDEN and start is not Decision.SELF_HOST:
-        flips.append(FlipPoint("compliance.third_party_processing", "forbidden", Decision.SELF_HOST.value,
-                               "data that legally cannot leave the organisation rules out every API"))
+        flips.append(
+            FlipPoint(
+                "compliance.third_party_processing",
+                "forbidden",
+                Decision.SELF_HOST.value,
+                "data that legally cannot leave the organisation rules out every API",
+            )
+        )
     return flips
 
 
@@ -666,38 +805,65 @@ def _assumptions(profile: Profile, sh: SelfHostInputs, work: WorkloadSummary) ->
         Assumption("hours_per_month", HOURS_PER_MONTH, "8,760 h ÷ 12 (cloud billing convention)"),
         Assumption("days_per_month", round(DAYS_PER_MONTH, 2), "730 h ÷ 24"),
         Assumption("self_hosted_model", sh.model.id, sh.model.source, sh.model.as_of.isoformat()),
-        Assumption("gpu", f"{sh.gpu.id}: {sh.gpu.memory_gb:g} GB, {sh.gpu.hbm_tb_per_s:g} TB/s", sh.gpu.source,
-                   sh.gpu.as_of.isoformat()),
-        Assumption("precision", sh.precision.value,
-                   "profile" if s.precision else "default: fp8 where the GPU runs it natively, else bf16"),
+        Assumption(
+            "gpu",
+            f"{sh.gpu.id}: {sh.gpu.memory_gb:g} GB, {sh.gpu.hbm_tb_per_s:g} TB/s",
+            sh.gpu.source,
+            sh.gpu.as_of.isoformat(),
+        ),
+        Assumption(
+            "precision",
+            sh.precision.value,
+            "profile" if s.precision else "default: fp8 where the GPU runs it natively, else bf16",
+        ),
         Assumption("engine", s.engine.value, "profile" if "engine" in s.model_fields_set else "default"),
         Assumption("engine_constants", profile_for(s.engine).provenance, "docs/estimation.md"),
-        Assumption("input_tokens_per_request", round(work.input_tokens_per_request, 1),
-                   "profile" if w.input_tokens_per_request else
-                   f"default: {DEFAULT_OUTPUT_TOKENS_PER_REQUEST} output tokens/request at the input share"),
-        Assumption("output_tokens_per_request", round(work.output_tokens_per_request, 1),
-                   "profile" if w.output_tokens_per_request else "default"),
+        Assumption(
+            "input_tokens_per_request",
+            round(work.input_tokens_per_request, 1),
+            "profile"
+            if w.input_tokens_per_request
+            else f"default: {DEFAULT_OUTPUT_TOKENS_PER_REQUEST} output tokens/request at the input share",
+        ),
+        Assumption(
+            "output_tokens_per_request",
+            round(work.output_tokens_per_request, 1),
+            "profile" if w.output_tokens_per_request else "default",
+        ),
         Assumption("peak_to_average", w.peak_to_average, _src(w, "peak_to_average")),
         Assumption("max_ttft_ms", w.latency.max_ttft_ms, _src(w.latency, "max_ttft_ms")),
-        Assumption("min_output_tokens_per_s", w.latency.min_output_tokens_per_s,
-                   _src(w.latency, "min_output_tokens_per_s")),
+        Assumption(
+            "min_output_tokens_per_s", w.latency.min_output_tokens_per_s, _src(w.latency, "min_output_tokens_per_s")
+        ),
         Assumption("target_peak_utilization", TARGET_PEAK_UTILIZATION, "selfhost planning headroom (docs/method.md)"),
         Assumption("redundancy", s.redundancy.value, _src(s, "redundancy")),
         Assumption("autoscaling", s.autoscaling, _src(s, "autoscaling")),
         Assumption("ops_fte", s.ops_fte, _src(s, "ops_fte")),
         Assumption("fte_annual_usd", s.fte_annual_usd, _src(s, "fte_annual_usd")),
         Assumption("other_monthly_usd", s.other_monthly_usd, _src(s, "other_monthly_usd")),
-        Assumption("risk_margin", RISK_MARGIN[profile.team.inference_expertise],
-                   f"selfhost rule for team.inference_expertise={profile.team.inference_expertise.value}"),
+        Assumption(
+            "risk_margin",
+            RISK_MARGIN[profile.team.inference_expertise],
+            f"selfhost rule for team.inference_expertise={profile.team.inference_expertise.value}",
+        ),
         Assumption("cached_input_share", w.cached_input_share, _src(w, "cached_input_share")),
         Assumption("batch_share", w.batch_share, _src(w, "batch_share")),
     ]
     if sh.hourly:
-        out.insert(4, Assumption(
-            "gpu_hourly_usd", round(sh.hourly.usd_per_gpu_hour, 4),
-            f"{sh.hourly.basis}: {sh.hourly.source}" + (
-                f" (range ${sh.hourly.low_usd:.2f}–${sh.hourly.high_usd:.2f})" if sh.hourly.high_usd > sh.hourly.low_usd else ""),
-            sh.hourly.as_of.isoformat() if sh.hourly.as_of else None))
+        out.insert(
+            4,
+            Assumption(
+                "gpu_hourly_usd",
+                round(sh.hourly.usd_per_gpu_hour, 4),
+                f"{sh.hourly.basis}: {sh.hourly.source}"
+                + (
+                    f" (range ${sh.hourly.low_usd:.2f}–${sh.hourly.high_usd:.2f})"
+                    if sh.hourly.high_usd > sh.hourly.low_usd
+                    else ""
+                ),
+                sh.hourly.as_of.isoformat() if sh.hourly.as_of else None,
+            ),
+        )
     else:
         out.insert(4, Assumption("gpu_hourly_usd", None, f"unknown: no {s.pricing.value} price for {sh.gpu.id}"))
     if sh.model.note and "stand" in sh.model.note.lower():
@@ -721,8 +887,7 @@ def _prices_as_of(sh: SelfHostInputs, apis: list[ApiCandidate]) -> str | None:
     return min(dates).isoformat() if dates else None
 
 
-def _stale(sh: SelfHostInputs, apis: list[ApiCandidate], today: dt.date | None = None) -> list[str]:
-    today = today or dt.date.today()
+def _stale(sh: SelfHostInputs, apis: list[ApiCandidate], today: dt.date) -> list[str]:
     out = []
     for a in apis:
         if a.as_of and (today - a.as_of).days > STALE_AFTER_DAYS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from selfhost_cli.advisor import (
@@ -56,8 +57,9 @@ def suitable_gpus(catalog: Catalog, profile: Profile) -> list[str]:
     return [g.id for g in catalog.gpus.values() if g.prices]
 
 
-def breakeven(profile: Profile, catalog: Catalog, gpus: list[str], pricings: list[Pricing],
-              adhoc_api: ApiPrices | None = None) -> Breakeven:
+def breakeven(
+    profile: Profile, catalog: Catalog, gpus: list[str], pricings: list[Pricing], adhoc_api: ApiPrices | None = None
+) -> Breakeven:
     """Rows for every GPU × pricing tier × API offering; tiers without a price are skipped, never $0."""
     cache = PlanCache(catalog)
     model = catalog.model(profile.models.self_hosted)
@@ -75,33 +77,50 @@ def breakeven(profile: Profile, catalog: Catalog, gpus: list[str], pricings: lis
         for tier in tiers:
             if not profile.self_hosting.gpu_hourly_usd and not prices_for(gpu, tier):
                 continue
-            variant = profile.model_copy(update={"self_hosting": profile.self_hosting.model_copy(
-                update={"gpu": gpu_id, "pricing": tier, "gpus": None})})
+            variant = profile.model_copy(
+                update={
+                    "self_hosting": profile.self_hosting.model_copy(
+                        update={"gpu": gpu_id, "pricing": tier, "gpus": None}
+                    )
+                }
+            )
             sh = self_host_inputs(variant, cache)
             gpus_min = None if isinstance(sh.plans, Infeasible) else min(p.tp for p in sh.plans)
             if sh.hourly and sh.hourly.as_of:
                 dates.append(sh.hourly.as_of)
             for api in apis:
+
                 def api_usd(volume: float, api: ApiCandidate = api) -> float:
-                    return api_monthly_cost(api.prices, volume, w.input_share_resolved, w.cached_input_share,
-                                            w.batch_share).monthly_usd
+                    return api_monthly_cost(
+                        api.prices, volume, w.input_share_resolved, w.cached_input_share, w.batch_share
+                    ).monthly_usd
 
                 if isinstance(sh.plans, Infeasible):
-                    rows.append(Row(gpu_id, tier.value, None, api.id, None, None, None,
-                                    f"does not fit: {sh.plans.reason}"))
+                    rows.append(
+                        Row(gpu_id, tier.value, None, api.id, None, None, None, f"does not fit: {sh.plans.reason}")
+                    )
                     continue
-                full = breakeven_volume(lambda v: self_host_cost_at(sh, variant, v), api_usd)
-                gpu_only = breakeven_volume(lambda v: self_host_cost_at(sh, variant, v, gpu_only=True), api_usd)
+                full = breakeven_volume(functools.partial(self_host_cost_at, sh, variant), api_usd)
+                gpu_only = breakeven_volume(functools.partial(self_host_cost_at, sh, variant, gpu_only=True), api_usd)
                 note = _note(full, gpu_only, sh.hourly.basis if sh.hourly else "")
-                rows.append(Row(gpu_id, tier.value, round(sh.hourly.usd_per_gpu_hour, 4) if sh.hourly else None,
-                                api.id, gpus_min, full, gpu_only, note))
+                rows.append(
+                    Row(
+                        gpu_id,
+                        tier.value,
+                        round(sh.hourly.usd_per_gpu_hour, 4) if sh.hourly else None,
+                        api.id,
+                        gpus_min,
+                        full,
+                        gpu_only,
+                        note,
+                    )
+                )
                 if full is not None and (best is None or full < best[0]):
                     best = (full, variant, api)
     chart, title = _chart(best, cache, w.input_share_resolved, w.cached_input_share, w.batch_share)
     if not rows:
         warnings.append("no GPU × pricing tier with a known price: give --gpu-hourly-usd")
-    return Breakeven(model.id, model.note, rows, title, chart,
-                     min(dates).isoformat() if dates else None, warnings)
+    return Breakeven(model.id, model.note, rows, title, chart, min(dates).isoformat() if dates else None, warnings)
 
 
 def _note(full: float | None, gpu_only: float | None, basis: str) -> str:
@@ -112,17 +131,23 @@ def _note(full: float | None, gpu_only: float | None, basis: str) -> str:
     return basis
 
 
-def _chart(best: tuple[float, Profile, ApiCandidate] | None, cache: PlanCache, input_share: float,
-           cached: float, batch: float) -> tuple[list[CurvePoint], str]:
+def _chart(
+    best: tuple[float, Profile, ApiCandidate] | None, cache: PlanCache, input_share: float, cached: float, batch: float
+) -> tuple[list[CurvePoint], str]:
     if best is None:
         return [], "no break-even to chart"
     _, profile, api = best
     sh = self_host_inputs(profile, cache)
     points = [
-        CurvePoint(v, api_monthly_cost(api.prices, v, input_share, cached, batch).monthly_usd,
-                   self_host_cost_at(sh, profile, v))
+        CurvePoint(
+            v,
+            api_monthly_cost(api.prices, v, input_share, cached, batch).monthly_usd,
+            self_host_cost_at(sh, profile, v),
+        )
         for v in CHART_VOLUMES
     ]
-    title = (f"Monthly cost vs volume: {api.id} vs {profile.models.self_hosted} on "
-             f"{profile.self_hosting.gpu} ({profile.self_hosting.pricing.value}), fully loaded")
+    title = (
+        f"Monthly cost vs volume: {api.id} vs {profile.models.self_hosted} on "
+        f"{profile.self_hosting.gpu} ({profile.self_hosting.pricing.value}), fully loaded"
+    )
     return points, title

@@ -63,8 +63,14 @@ def evaluate_gates(advice: Advice, limits: Limits, baseline: Baseline | None) ->
             ok = pct is not None and pct <= limits.max_increase_pct
             result.gates.append(Gate("max_increase_pct", limits.max_increase_pct, _r(pct), ok))
     if baseline is not None and limits.fail_on_decision_change:
-        result.gates.append(Gate("decision_unchanged", baseline.decision, advice.decision.value,
-                                 baseline.decision == advice.decision.value))
+        result.gates.append(
+            Gate(
+                "decision_unchanged",
+                baseline.decision,
+                advice.decision.value,
+                baseline.decision == advice.decision.value,
+            )
+        )
     if limits.strict:
         stale = [w for w in advice.warnings if w.startswith(("stale price", "no "))]
         result.gates.append(Gate("prices_known_and_fresh", "no stale or unknown prices", stale or "ok", not stale))

@@ -104,8 +104,12 @@ class Prediction:
         return 100 * (self.predicted_tpot_ms - self.row.measured_tpot_ms) / self.row.measured_tpot_ms
 
 
-def predict(row: CalibrationRow, catalog: Catalog, engines: dict[Engine, EngineProfile] | None = None,
-            hardware: Hardware = HARDWARE) -> Prediction:
+def predict(
+    row: CalibrationRow,
+    catalog: Catalog,
+    engines: dict[Engine, EngineProfile] | None = None,
+    hardware: Hardware = HARDWARE,
+) -> Prediction:
     """What the estimator says for one measured setup (whole system output tokens/s, and TPOT)."""
     if row.engine is None or row.input_tokens is None or row.output_tokens is None:
         return Prediction(row, None, None, row.tp, "engine or request lengths unknown")
@@ -113,7 +117,11 @@ def predict(row: CalibrationRow, catalog: Catalog, engines: dict[Engine, EngineP
     model, gpu = catalog.model(row.model), catalog.gpu(row.gpu)
     i, o = row.input_tokens, row.output_tokens
     pipeline = row.tp is None and row.gpus > 1  # llama.cpp layer split: GPUs take turns
-    tp = row.gpus if pipeline else row.tp or smallest_fitting_tp(Setup(model, gpu, row.precision, engine, 1, hardware), i, o)
+    tp = (
+        row.gpus
+        if pipeline
+        else row.tp or smallest_fitting_tp(Setup(model, gpu, row.precision, engine, 1, hardware), i, o)
+    )
     if tp is None:
         return Prediction(row, None, None, None, "does not fit")
     setup = Setup(model, gpu, row.precision, engine, tp, hardware)
@@ -156,8 +164,12 @@ class Accuracy:
     tpot_overall: float | None
 
 
-def accuracy(catalog: Catalog, rows: tuple[CalibrationRow, ...] | None = None,
-             engines: dict[Engine, EngineProfile] | None = None, hardware: Hardware = HARDWARE) -> Accuracy:
+def accuracy(
+    catalog: Catalog,
+    rows: tuple[CalibrationRow, ...] | None = None,
+    engines: dict[Engine, EngineProfile] | None = None,
+    hardware: Hardware = HARDWARE,
+) -> Accuracy:
     """Predictions for every calibrate/validate row; median absolute % error per engine and overall."""
     used = [r for r in (rows or bundled_rows()) if r.use != "reference_only"]
     predictions = [predict(r, catalog, engines, hardware) for r in used]
@@ -213,9 +225,7 @@ def load_user_calibration(path: Path | None) -> UserCalibrationFile:
 
 def activate(calibrations: UserCalibrationFile) -> None:
     """Make the estimator use these calibrations (engines.profile_for consults them)."""
-    set_user_calibrations([
-        (c.engine, c.gpu, c.model, c.software_efficiency) for c in calibrations.calibrations
-    ])
+    set_user_calibrations([(c.engine, c.gpu, c.model, c.software_efficiency) for c in calibrations.calibrations])
 
 
 @dataclass(frozen=True)
@@ -249,21 +259,28 @@ def read_bench(path: Path) -> BenchResult:
         if "output_token_throughput" in doc:
             return _genai_perf(doc)
     except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
-        raise InputFileError(f"{path}:1: missing or malformed field {exc}",
-                             hint="expected a complete vllm bench serve or genai-perf result") from None
-    raise InputFileError(f"{path}:1: not a vllm bench serve or genai-perf result",
-                         hint="vllm: `vllm bench serve ... --save-result`; genai-perf: profile_export_genai_perf.json")
+        raise InputFileError(
+            f"{path}:1: missing or malformed field {exc}",
+            hint="expected a complete vllm bench serve or genai-perf result",
+        ) from None
+    raise InputFileError(
+        f"{path}:1: not a vllm bench serve or genai-perf result",
+        hint="vllm: `vllm bench serve ... --save-result`; genai-perf: profile_export_genai_perf.json",
+    )
 
 
 def _vllm(doc: dict[str, Any]) -> BenchResult:
     completed = float(doc["completed"])
     rate = doc.get("request_rate")
     return BenchResult(
-        "vllm bench serve", float(doc["output_throughput"]),
-        float(doc["total_input_tokens"]) / completed, float(doc["total_output_tokens"]) / completed,
+        "vllm bench serve",
+        float(doc["output_throughput"]),
+        float(doc["total_input_tokens"]) / completed,
+        float(doc["total_output_tokens"]) / completed,
         float(doc["max_concurrency"]) if doc.get("max_concurrency") else None,
         None if rate in (None, "inf") or rate == float("inf") else float(rate),
-        _num(doc.get("mean_tpot_ms")), _num(doc.get("mean_ttft_ms")),
+        _num(doc.get("mean_tpot_ms")),
+        _num(doc.get("mean_ttft_ms")),
     )
 
 
@@ -271,10 +288,14 @@ def _genai_perf(doc: dict[str, Any]) -> BenchResult:
     config = doc.get("input_config") or {}
     conc = config.get("concurrency") or (config.get("perf_analyzer") or {}).get("stimulus", {}).get("concurrency")
     return BenchResult(
-        "genai-perf", float(doc["output_token_throughput"]["avg"]),
-        float(doc["input_sequence_length"]["avg"]), float(doc["output_sequence_length"]["avg"]),
-        float(conc) if conc else None, None,
-        _num((doc.get("inter_token_latency") or {}).get("avg")), _num((doc.get("time_to_first_token") or {}).get("avg")),
+        "genai-perf",
+        float(doc["output_token_throughput"]["avg"]),
+        float(doc["input_sequence_length"]["avg"]),
+        float(doc["output_sequence_length"]["avg"]),
+        float(conc) if conc else None,
+        None,
+        _num((doc.get("inter_token_latency") or {}).get("avg")),
+        _num((doc.get("time_to_first_token") or {}).get("avg")),
     )
 
 
@@ -291,7 +312,11 @@ def fit_efficiency(bench: BenchResult, setup: Setup, gpus: int) -> tuple[float, 
 
     def predicted(eff: float) -> float:
         s = replace(setup, engine=replace(setup.engine, software_efficiency=eff))
-        c = bench.concurrency / replicas if bench.concurrency else max_concurrency(s, bench.input_tokens, bench.output_tokens)
+        c = (
+            bench.concurrency / replicas
+            if bench.concurrency
+            else max_concurrency(s, bench.input_tokens, bench.output_tokens)
+        )
         if c < 1:
             raise UsageError(f"the model does not fit {setup.gpu.id} at TP{setup.tp}", hint="pass --gpus/--tp as run")
         return steady_state(s, bench.input_tokens, bench.output_tokens, c).output_tokens_per_s * replicas
@@ -302,7 +327,8 @@ def fit_efficiency(bench: BenchResult, setup: Setup, gpus: int) -> tuple[float, 
         raise UsageError(
             f"the measurement ({bench.output_tokens_per_s:,.0f} output tokens/s) is outside what any efficiency "
             f"explains for this setup (predicted {before:,.0f})",
-            hint="check --model, --gpu, --gpus, --tp and --precision match the benchmarked deployment")
+            hint="check --model, --gpu, --gpus, --tp and --precision match the benchmarked deployment",
+        )
     for _ in range(50):
         mid = (lo + hi) / 2
         if predicted(mid) < bench.output_tokens_per_s:

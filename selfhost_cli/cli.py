@@ -10,7 +10,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Optional, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console, RenderableType
@@ -58,10 +58,15 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_callback(
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", callback=_version,
-                                          is_eager=True)] = False,
-    catalog: Annotated[Optional[list[Path]], typer.Option(
-        "--catalog", help="A user catalog file (models/gpus/apis) merged over the bundled ones; repeatable.")] = None,
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", callback=_version, is_eager=True)
+    ] = False,
+    catalog: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--catalog", help="A user catalog file (models/gpus/apis) merged over the bundled ones; repeatable."
+        ),
+    ] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="Plain text output (also NO_COLOR=1).")] = False,
 ) -> None:
     """selfhost: decide between a hosted API and self-hosting, with every number sourced."""
@@ -74,6 +79,7 @@ def main_callback(
 
 def handles_errors(func: F) -> F:
     """Turn the core's errors into a message on stderr and the right exit code; never a traceback."""
+
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -86,9 +92,12 @@ def handles_errors(func: F) -> F:
         except Exception as exc:  # a bug: say so plainly, keep the traceback for SELFHOST_DEBUG
             if os.environ.get("SELFHOST_DEBUG"):
                 raise
-            _err(f"selfhost: internal error: {type(exc).__name__}: {exc}\n"
-                 "This is a bug in selfhost; rerun with SELFHOST_DEBUG=1 for the traceback and report it.")
+            _err(
+                f"selfhost: internal error: {type(exc).__name__}: {exc}\n"
+                "This is a bug in selfhost; rerun with SELFHOST_DEBUG=1 for the traceback and report it."
+            )
             raise typer.Exit(int(ExitCode.INTERNAL)) from None
+
     return wrapper  # type: ignore[return-value]
 
 
@@ -132,11 +141,19 @@ def warn_all(warnings: list[str]) -> None:
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (people), json (programs) or markdown (PRs).")]
 BasicFormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (people) or json (programs).")]
-OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write here (atomically) instead of stdout.")]
-SetOpt = Annotated[Optional[list[str]], typer.Option(
-    "--set", help="Override a profile key, e.g. --set workload.tokens_per_day=2e9 (repeatable).")]
-CalibrationOpt = Annotated[Optional[Path], typer.Option(
-    "--calibration", help="A calibration file from `selfhost calibrate import` (default: ~/.config/selfhost/calibration.yaml if present).")]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write here (atomically) instead of stdout.")]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a profile key, e.g. --set workload.tokens_per_day=2e9 (repeatable)."),
+]
+CalibrationOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--calibration",
+        help="A calibration file from `selfhost calibrate import` "
+        "(default: ~/.config/selfhost/calibration.yaml if present).",
+    ),
+]
 
 
 def _no_markdown(fmt: Format) -> None:
@@ -175,7 +192,7 @@ def _render_advice(advice: Advice, fmt: Format) -> str:
 # ---------------------------------------------------------------- init
 
 
-STARTER_PROFILE = (Path(__file__).parent / "starter_profile.yaml")
+STARTER_PROFILE = Path(__file__).parent / "starter_profile.yaml"
 
 
 @app.command("init")
@@ -196,7 +213,7 @@ def init_cmd(
 def _catalog_command(kind: str) -> Callable[..., None]:
     @handles_errors
     def command(
-        query: Annotated[Optional[str], typer.Argument(help="Show only ids or names containing this text.")] = None,
+        query: Annotated[str | None, typer.Argument(help="Show only ids or names containing this text.")] = None,
         fmt: BasicFormatOpt = Format.TABLE,
         out: OutOpt = None,
     ) -> None:
@@ -206,8 +223,12 @@ def _catalog_command(kind: str) -> Callable[..., None]:
         cat = _catalog()
         entries = catalog_view.select(cat, kind, query)
         if fmt is Format.JSON:
-            doc = jr.envelope(f"catalog {kind}", {kind: [e.model_dump(mode="json") for e in entries],
-                                                  "sources": list(cat.sources)}, [], catalog_view.oldest(entries))
+            doc = jr.envelope(
+                f"catalog {kind}",
+                {kind: [e.model_dump(mode="json") for e in entries], "sources": list(cat.sources)},
+                [],
+                catalog_view.oldest(entries),
+            )
             emit(jr.dumps(doc), out)
         else:
             emit(render_table(catalog_view.table(kind, entries)), out)
@@ -228,14 +249,24 @@ for _kind in ("models", "gpus", "apis"):
 def estimate_cmd(
     model: Annotated[str, typer.Option("--model", help="Catalog model id, e.g. llama-3.3-70b.")],
     gpu: Annotated[str, typer.Option("--gpu", help="Catalog GPU id, e.g. h100-sxm.")],
-    gpus: Annotated[Optional[int], typer.Option("--gpus", min=1, help="GPUs in the deployment (default: the fewest that fit).")] = None,
-    tp: Annotated[Optional[int], typer.Option("--tp", min=1, help="Tensor-parallel degree per replica.")] = None,
-    precision: Annotated[Optional[Precision], typer.Option("--precision", help="Weight format (default: fp8 where the GPU runs it).")] = None,
-    engine: Annotated[Engine, typer.Option("--engine", help="Serving engine; ideal = hardware limit, no software overhead.")] = Engine.VLLM,
+    gpus: Annotated[
+        int | None, typer.Option("--gpus", min=1, help="GPUs in the deployment (default: the fewest that fit).")
+    ] = None,
+    tp: Annotated[int | None, typer.Option("--tp", min=1, help="Tensor-parallel degree per replica.")] = None,
+    precision: Annotated[
+        Precision | None, typer.Option("--precision", help="Weight format (default: fp8 where the GPU runs it).")
+    ] = None,
+    engine: Annotated[
+        Engine, typer.Option("--engine", help="Serving engine; ideal = hardware limit, no software overhead.")
+    ] = Engine.VLLM,
     input_tokens: Annotated[int, typer.Option("--input-tokens", min=1, help="Prompt tokens per request.")] = 1000,
     output_tokens: Annotated[int, typer.Option("--output-tokens", min=1, help="Generated tokens per request.")] = 200,
-    concurrency: Annotated[Optional[int], typer.Option("--concurrency", min=1, help="Requests in flight, whole deployment.")] = None,
-    max_throughput: Annotated[bool, typer.Option("--max-throughput", help="Largest concurrency that fits in memory (default).")] = False,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", min=1, help="Requests in flight, whole deployment.")
+    ] = None,
+    max_throughput: Annotated[
+        bool, typer.Option("--max-throughput", help="Largest concurrency that fits in memory (default).")
+    ] = False,
     calibration: CalibrationOpt = None,
     fmt: BasicFormatOpt = Format.TABLE,
     out: OutOpt = None,
@@ -266,16 +297,36 @@ def estimate_cmd(
 @handles_errors
 def breakeven_cmd(
     model: Annotated[str, typer.Option("--model", help="Catalog model id to self-host, e.g. llama-4-70b.")],
-    gpu: Annotated[Optional[list[str]], typer.Option("--gpu", help="GPU id (repeatable; default: all with a price).")] = None,
-    pricing: Annotated[Optional[list[Pricing]], typer.Option("--pricing", help="Price tier (repeatable; default: all known).")] = None,
-    api: Annotated[Optional[list[str]], typer.Option("--api", help="API offering id (repeatable; default: same model, else its size class).")] = None,
-    api_price_in: Annotated[Optional[float], typer.Option("--api-price-in", min=0, help="Ad-hoc API: USD per 1M input tokens.")] = None,
-    api_price_out: Annotated[Optional[float], typer.Option("--api-price-out", min=0, help="Ad-hoc API: USD per 1M output tokens.")] = None,
-    gpu_hourly_usd: Annotated[Optional[float], typer.Option("--gpu-hourly-usd", min=0.0001, help="Override the GPU-hour price.")] = None,
-    precision: Annotated[Optional[Precision], typer.Option("--precision", help="Weight format.")] = None,
-    ops_fte: Annotated[Optional[float], typer.Option("--ops-fte", min=0, help="Engineers' time on the platform (FTE).")] = None,
-    input_share: Annotated[Optional[float], typer.Option("--input-share", min=0.01, max=0.99, help="Share of tokens that are input (default 0.75).")] = None,
-    profile: Annotated[Optional[Path], typer.Option("--profile", help="Take workload shape, latency, ops and prices from a profile.")] = None,
+    gpu: Annotated[
+        list[str] | None, typer.Option("--gpu", help="GPU id (repeatable; default: all with a price).")
+    ] = None,
+    pricing: Annotated[
+        list[Pricing] | None, typer.Option("--pricing", help="Price tier (repeatable; default: all known).")
+    ] = None,
+    api: Annotated[
+        list[str] | None,
+        typer.Option("--api", help="API offering id (repeatable; default: same model, else its size class)."),
+    ] = None,
+    api_price_in: Annotated[
+        float | None, typer.Option("--api-price-in", min=0, help="Ad-hoc API: USD per 1M input tokens.")
+    ] = None,
+    api_price_out: Annotated[
+        float | None, typer.Option("--api-price-out", min=0, help="Ad-hoc API: USD per 1M output tokens.")
+    ] = None,
+    gpu_hourly_usd: Annotated[
+        float | None, typer.Option("--gpu-hourly-usd", min=0.0001, help="Override the GPU-hour price.")
+    ] = None,
+    precision: Annotated[Precision | None, typer.Option("--precision", help="Weight format.")] = None,
+    ops_fte: Annotated[
+        float | None, typer.Option("--ops-fte", min=0, help="Engineers' time on the platform (FTE).")
+    ] = None,
+    input_share: Annotated[
+        float | None,
+        typer.Option("--input-share", min=0.01, max=0.99, help="Share of tokens that are input (default 0.75)."),
+    ] = None,
+    profile: Annotated[
+        Path | None, typer.Option("--profile", help="Take workload shape, latency, ops and prices from a profile.")
+    ] = None,
     set_: SetOpt = None,
     calibration: CalibrationOpt = None,
     fmt: FormatOpt = Format.TABLE,
@@ -300,16 +351,26 @@ def breakeven_cmd(
     result = breakeven(base, cat, gpu or suitable_gpus(cat, base), list(pricing or []), adhoc)
     warn_all(result.warnings)
     if fmt is Format.JSON:
-        emit(jr.dumps(jr.envelope("breakeven", breakeven_view.payload(result), result.warnings, result.prices_as_of)), out)
+        emit(
+            jr.dumps(jr.envelope("breakeven", breakeven_view.payload(result), result.warnings, result.prices_as_of)),
+            out,
+        )
     elif fmt is Format.MARKDOWN:
         emit(breakeven_view.markdown(result), out)
     else:
         emit(render_table(breakeven_view.table(result)), out)
 
 
-def _breakeven_profile(path: Path | None, sets: list[str] | None, model: str, api: list[str] | None,
-                       hourly: float | None, precision: Precision | None, ops_fte: float | None,
-                       input_share: float | None) -> Profile:
+def _breakeven_profile(
+    path: Path | None,
+    sets: list[str] | None,
+    model: str,
+    api: list[str] | None,
+    hourly: float | None,
+    precision: Precision | None,
+    ops_fte: float | None,
+    input_share: float | None,
+) -> Profile:
     if path is not None:
         prof, _ = load_profile(path, sets)
     else:
@@ -323,11 +384,18 @@ def _breakeven_profile(path: Path | None, sets: list[str] | None, model: str, ap
         s_updates["ops_fte"] = ops_fte
     w = prof.workload
     if input_share is not None:
-        w = w.model_copy(update={"input_share": input_share, "requests_per_minute": None, "tokens_per_day": 1e9,
-                                 "input_tokens_per_request": None})
+        w = w.model_copy(
+            update={
+                "input_share": input_share,
+                "requests_per_minute": None,
+                "tokens_per_day": 1e9,
+                "input_tokens_per_request": None,
+            }
+        )
     models = prof.models.model_copy(update={"self_hosted": model, **({"api": list(api)} if api else {})})
-    return prof.model_copy(update={"self_hosting": prof.self_hosting.model_copy(update=s_updates),
-                                   "workload": w, "models": models})
+    return prof.model_copy(
+        update={"self_hosting": prof.self_hosting.model_copy(update=s_updates), "workload": w, "models": models}
+    )
 
 
 # ---------------------------------------------------------------- check and diff
@@ -337,11 +405,23 @@ def _breakeven_profile(path: Path | None, sets: list[str] | None, model: str, ap
 @handles_errors
 def check_cmd(
     profiles: Annotated[list[Path], typer.Argument(help="Profiles to gate.")],
-    max_monthly_usd: Annotated[Optional[float], typer.Option("--max-monthly-usd", min=0, help="Fail above this monthly cost.")] = None,
-    max_increase_usd: Annotated[Optional[float], typer.Option("--max-increase-usd", min=0, help="Fail if cost rises more than this over the baseline.")] = None,
-    max_increase_pct: Annotated[Optional[float], typer.Option("--max-increase-pct", min=0, help="Fail if cost rises more than this percent over the baseline.")] = None,
-    baseline: Annotated[Optional[Path], typer.Option("--baseline", help="A saved advise JSON, or a profile, to compare with.")] = None,
-    fail_on_decision_change: Annotated[bool, typer.Option("--fail-on-decision-change", help="Fail if the decision differs from the baseline's.")] = False,
+    max_monthly_usd: Annotated[
+        float | None, typer.Option("--max-monthly-usd", min=0, help="Fail above this monthly cost.")
+    ] = None,
+    max_increase_usd: Annotated[
+        float | None,
+        typer.Option("--max-increase-usd", min=0, help="Fail if cost rises more than this over the baseline."),
+    ] = None,
+    max_increase_pct: Annotated[
+        float | None,
+        typer.Option("--max-increase-pct", min=0, help="Fail if cost rises more than this percent over the baseline."),
+    ] = None,
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", help="A saved advise JSON, or a profile, to compare with.")
+    ] = None,
+    fail_on_decision_change: Annotated[
+        bool, typer.Option("--fail-on-decision-change", help="Fail if the decision differs from the baseline's.")
+    ] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Stale or unknown prices fail instead of warning.")] = False,
     set_: SetOpt = None,
     calibration: CalibrationOpt = None,
@@ -368,7 +448,9 @@ def check_cmd(
             max_monthly_usd=max_monthly_usd if max_monthly_usd is not None else budget.max_monthly_usd,
             max_increase_usd=max_increase_usd if max_increase_usd is not None else budget.max_increase_usd,
             max_increase_pct=max_increase_pct if max_increase_pct is not None else budget.max_increase_pct,
-            fail_on_decision_change=fail_on_decision_change, strict=strict)
+            fail_on_decision_change=fail_on_decision_change,
+            strict=strict,
+        )
         results.append(evaluate_gates(advice, limits, base))
     passed = all(r.passed for r in results)
     warn_all(warnings)
@@ -401,11 +483,16 @@ def _load_baseline(path: Path, cat: catalog_mod.Catalog) -> Baseline:
 
 def _baseline_from_json(doc: Any, path: Path) -> Baseline:
     if not isinstance(doc, dict) or doc.get("command") != "advise" or "decision" not in doc:
-        raise InputFileError(f"{path}:1: not a saved `selfhost advise --format json` result",
-                             hint="save one with: selfhost advise PROFILE --format json --out base.json")
+        raise InputFileError(
+            f"{path}:1: not a saved `selfhost advise --format json` result",
+            hint="save one with: selfhost advise PROFILE --format json --out base.json",
+        )
     decision = doc["decision"]
-    costs = [o.get("monthly_usd") for o in doc.get("options", [])
-             if o.get("kind") == decision and o.get("eligible") and o.get("monthly_usd") is not None]
+    costs = [
+        o.get("monthly_usd")
+        for o in doc.get("options", [])
+        if o.get("kind") == decision and o.get("eligible") and o.get("monthly_usd") is not None
+    ]
     return Baseline(decision, min(costs) if costs else None, str(path))
 
 
@@ -414,7 +501,9 @@ def _baseline_from_json(doc: Any, path: Path) -> Baseline:
 def diff_cmd(
     base: Annotated[Path, typer.Argument(help="The base: a profile or a saved advise JSON.")],
     proposed: Annotated[Path, typer.Argument(help="The proposal: a profile or a saved advise JSON.")],
-    fail_on_decision_change: Annotated[bool, typer.Option("--fail-on-decision-change", help="Exit 1 if the decision changed.")] = False,
+    fail_on_decision_change: Annotated[
+        bool, typer.Option("--fail-on-decision-change", help="Exit 1 if the decision changed.")
+    ] = False,
     calibration: CalibrationOpt = None,
     fmt: FormatOpt = Format.TABLE,
     out: OutOpt = None,
@@ -449,17 +538,24 @@ def _diff_side(path: Path, cat: catalog_mod.Catalog) -> dict[str, Any]:
         except json.JSONDecodeError as exc:
             raise InputFileError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
         base = _baseline_from_json(doc, path)
-        own = next((o for o in doc.get("options", []) if o.get("kind") == "self_host"), {})
-        return {"source": str(path), "decision": base.decision, "monthly_usd": base.monthly_usd,
-                "self_host_gpus": (own.get("capacity") or {}).get("gpus"),
-                "self_host_monthly_usd": own.get("monthly_usd")}
+        own: dict[str, Any] = next((o for o in doc.get("options", []) if o.get("kind") == "self_host"), {})
+        return {
+            "source": str(path),
+            "decision": base.decision,
+            "monthly_usd": base.monthly_usd,
+            "self_host_gpus": (own.get("capacity") or {}).get("gpus"),
+            "self_host_monthly_usd": own.get("monthly_usd"),
+        }
     prof, _ = load_profile(path)
     advice = advise(prof, cat, with_flips=False)
     own_opt = advice.option("self_host")
-    return {"source": str(path), "decision": advice.decision.value,
-            "monthly_usd": None if advice.chosen_monthly_usd is None else round(advice.chosen_monthly_usd, 2),
-            "self_host_gpus": (own_opt.capacity or {}).get("gpus") if own_opt else None,
-            "self_host_monthly_usd": None if not own_opt or own_opt.monthly_usd is None else round(own_opt.monthly_usd, 2)}
+    return {
+        "source": str(path),
+        "decision": advice.decision.value,
+        "monthly_usd": None if advice.chosen_monthly_usd is None else round(advice.chosen_monthly_usd, 2),
+        "self_host_gpus": (own_opt.capacity or {}).get("gpus") if own_opt else None,
+        "self_host_monthly_usd": None if not own_opt or own_opt.monthly_usd is None else round(own_opt.monthly_usd, 2),
+    }
 
 
 # ---------------------------------------------------------------- calibration
@@ -468,7 +564,7 @@ def _diff_side(path: Path, cat: catalog_mod.Catalog) -> dict[str, Any]:
 @app.command("accuracy")
 @handles_errors
 def accuracy_cmd(
-    engine: Annotated[Optional[Engine], typer.Option("--engine", help="Only rows of this engine.")] = None,
+    engine: Annotated[Engine | None, typer.Option("--engine", help="Only rows of this engine.")] = None,
     fmt: BasicFormatOpt = Format.TABLE,
     out: OutOpt = None,
 ) -> None:
@@ -481,14 +577,24 @@ def accuracy_cmd(
     acc = accuracy(catalog_mod.bundled(), rows)
     if fmt is Format.JSON:
         payload = {
-            "median_abs_error_pct": {"overall": round(acc.overall, 2), **{k: round(v, 2) for k, v in acc.by_engine.items()}},
+            "median_abs_error_pct": {
+                "overall": round(acc.overall, 2),
+                **{k: round(v, 2) for k, v in acc.by_engine.items()},
+            },
             "tpot_median_abs_error_pct": None if acc.tpot_overall is None else round(acc.tpot_overall, 2),
-            "rows": [jr.plain(p.row.model_dump(mode="json")) | {
-                "predicted_output_tokens_per_s": None if p.predicted_output_tokens_per_s is None
-                else round(p.predicted_output_tokens_per_s, 1),
-                "error_pct": None if p.error_pct is None else round(p.error_pct, 2),
-                "predicted_tpot_ms": None if p.predicted_tpot_ms is None else round(p.predicted_tpot_ms, 2),
-                "tp_used": p.tp, "why_not": p.why_not} for p in acc.predictions],
+            "rows": [
+                jr.plain(p.row.model_dump(mode="json"))
+                | {
+                    "predicted_output_tokens_per_s": None
+                    if p.predicted_output_tokens_per_s is None
+                    else round(p.predicted_output_tokens_per_s, 1),
+                    "error_pct": None if p.error_pct is None else round(p.error_pct, 2),
+                    "predicted_tpot_ms": None if p.predicted_tpot_ms is None else round(p.predicted_tpot_ms, 2),
+                    "tp_used": p.tp,
+                    "why_not": p.why_not,
+                }
+                for p in acc.predictions
+            ],
         }
         emit(jr.dumps(jr.envelope("accuracy", payload, [], None)), out)
     else:
@@ -498,15 +604,26 @@ def accuracy_cmd(
 @calibrate_app.command("import")
 @handles_errors
 def calibrate_import_cmd(
-    file: Annotated[Path, typer.Argument(help="A `vllm bench serve --save-result` JSON or genai-perf profile_export_genai_perf.json.")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="A `vllm bench serve --save-result` JSON or genai-perf profile_export_genai_perf.json."),
+    ],
     model: Annotated[str, typer.Option("--model", help="Catalog model id that was benchmarked.")],
     gpu: Annotated[str, typer.Option("--gpu", help="Catalog GPU id it ran on.")],
     gpus: Annotated[int, typer.Option("--gpus", min=1, help="GPUs in the benchmarked deployment.")] = 1,
-    tp: Annotated[Optional[int], typer.Option("--tp", min=1, help="Tensor-parallel degree (default: --gpus).")] = None,
-    precision: Annotated[Optional[Precision], typer.Option("--precision", help="Weight format that was served.")] = None,
+    tp: Annotated[int | None, typer.Option("--tp", min=1, help="Tensor-parallel degree (default: --gpus).")] = None,
+    precision: Annotated[Precision | None, typer.Option("--precision", help="Weight format that was served.")] = None,
     engine: Annotated[Engine, typer.Option("--engine", help="Engine that served it.")] = Engine.VLLM,
-    model_specific: Annotated[bool, typer.Option("--model-specific/--gpu-wide", help="Apply only to this model, or to every model on this GPU and engine.")] = True,
-    save: Annotated[Optional[Path], typer.Option("--save", help="Calibration file to write (default: ~/.config/selfhost/calibration.yaml).")] = None,
+    model_specific: Annotated[
+        bool,
+        typer.Option(
+            "--model-specific/--gpu-wide", help="Apply only to this model, or to every model on this GPU and engine."
+        ),
+    ] = True,
+    save: Annotated[
+        Path | None,
+        typer.Option("--save", help="Calibration file to write (default: ~/.config/selfhost/calibration.yaml)."),
+    ] = None,
     fmt: BasicFormatOpt = Format.TABLE,
     out: OutOpt = None,
 ) -> None:
@@ -530,23 +647,43 @@ def calibrate_import_cmd(
     setup = Setup(spec_model, spec_gpu, prec, profile_for(engine), degree)
     fitted, before = cal.fit_efficiency(bench, setup, gpus)
     entry = cal.UserCalibration(
-        engine=engine, gpu=gpu, model=model if model_specific else None, precision=prec,
-        software_efficiency=fitted, fitted_from=f"{bench.kind}: {file}",
-        measured_output_tokens_per_s=bench.output_tokens_per_s, predicted_before_output_tokens_per_s=before,
-        fitted_at=dt.date.today())
+        engine=engine,
+        gpu=gpu,
+        model=model if model_specific else None,
+        precision=prec,
+        software_efficiency=fitted,
+        fitted_from=f"{bench.kind}: {file}",
+        measured_output_tokens_per_s=bench.output_tokens_per_s,
+        predicted_before_output_tokens_per_s=before,
+        fitted_at=dt.date.today(),
+    )
     target = save or cal.default_calibration_path()
     cal.save_user_calibration(target, entry)
-    payload = {"calibration_file": str(target), "engine": engine.value, "gpu": gpu, "model": entry.model,
-               "precision": prec.value, "measured_output_tokens_per_s": round(bench.output_tokens_per_s, 1),
-               "predicted_before_output_tokens_per_s": round(before, 1),
-               "software_efficiency_before": setup.engine.software_efficiency, "software_efficiency": fitted,
-               "input_tokens": round(bench.input_tokens, 1), "output_tokens": round(bench.output_tokens, 1),
-               "concurrency": bench.concurrency}
+    payload = {
+        "calibration_file": str(target),
+        "engine": engine.value,
+        "gpu": gpu,
+        "model": entry.model,
+        "precision": prec.value,
+        "measured_output_tokens_per_s": round(bench.output_tokens_per_s, 1),
+        "predicted_before_output_tokens_per_s": round(before, 1),
+        "software_efficiency_before": setup.engine.software_efficiency,
+        "software_efficiency": fitted,
+        "input_tokens": round(bench.input_tokens, 1),
+        "output_tokens": round(bench.output_tokens, 1),
+        "concurrency": bench.concurrency,
+    }
     if fmt is Format.JSON:
         emit(jr.dumps(jr.envelope("calibrate import", payload, [], None)), out)
     else:
-        emit(render_table(tr.simple_table("selfhost calibrate import", ["item", "value"],
-                                          [(k, str(v)) for k, v in payload.items()])), out)
+        emit(
+            render_table(
+                tr.simple_table(
+                    "selfhost calibrate import", ["item", "value"], [(k, str(v)) for k, v in payload.items()]
+                )
+            ),
+            out,
+        )
 
 
 def _use_calibration(path: Path | None) -> None:

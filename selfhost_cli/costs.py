@@ -37,8 +37,13 @@ class ApiCost:
         return self.input_usd + self.cached_input_usd + self.output_usd - self.batch_savings_usd
 
 
-def api_monthly_cost(prices: ApiPrices, tokens_per_day: float, input_share: float,
-                     cached_input_share: float = 0.0, batch_share: float = 0.0) -> ApiCost:
+def api_monthly_cost(
+    prices: ApiPrices,
+    tokens_per_day: float,
+    input_share: float,
+    cached_input_share: float = 0.0,
+    batch_share: float = 0.0,
+) -> ApiCost:
     """USD per month for `tokens_per_day` (input + output) at 30.42 days a month; 0 when the volume is 0.
 
     Cached input tokens are billed at the cached price (the full input price when none is known: never
@@ -74,8 +79,9 @@ class SelfHostCost:
         return self.gpu_usd + self.ops_usd + self.other_usd
 
 
-def self_host_monthly_cost(gpu_hours_per_month: float, gpu_hourly_usd: float, ops_fte: float,
-                           fte_annual_usd: float, other_monthly_usd: float) -> SelfHostCost:
+def self_host_monthly_cost(
+    gpu_hours_per_month: float, gpu_hourly_usd: float, ops_fte: float, fte_annual_usd: float, other_monthly_usd: float
+) -> SelfHostCost:
     """GPU-hours × hourly price + ops_fte × salary ÷ 12 + other; USD per month."""
     return SelfHostCost(
         gpu_usd=gpu_hours_per_month * gpu_hourly_usd,
@@ -119,8 +125,9 @@ def _peak_ratio(kappa: float, samples: int) -> float:
     return max(_normalized(kappa, samples))
 
 
-def autoscaled_replicas(curve: Sequence[float], mean_output_tokens_per_s: float,
-                        replica_output_tokens_per_s: float, spare: int) -> float:
+def autoscaled_replicas(
+    curve: Sequence[float], mean_output_tokens_per_s: float, replica_output_tokens_per_s: float, spare: int
+) -> float:
     """Mean replicas over the day when the fleet follows demand (at least one serving, plus spare)."""
     total = 0.0
     for level in curve:
@@ -137,8 +144,12 @@ def overflow_share(curve: Sequence[float], base_level: float) -> float:
 # ---------------------------------------------------------------- break-even
 
 
-def breakeven_volume(self_host_usd: Callable[[float], float | None], api_usd: Callable[[float], float],
-                     low: float = 1e4, high: float = 1e13) -> float | None:
+def breakeven_volume(
+    self_host_usd: Callable[[float], float | None],
+    api_usd: Callable[[float], float],
+    low: float = 1e4,
+    high: float = 1e13,
+) -> float | None:
     """Smallest tokens/day from which self-hosting stays at or below the API cost up to `high`.
 
     Both costs are monthly USD as functions of tokens/day. Self-hosting is a staircase (whole replicas),
@@ -146,6 +157,7 @@ def breakeven_volume(self_host_usd: Callable[[float], float | None], api_usd: Ca
     we scan a geometric grid from the top down for the last point where self-hosting costs more, then
     bisect to the crossing. None when self-hosting is dearer even at `high` (or cannot be sized).
     """
+
     def dearer(volume: float) -> bool:
         cost = self_host_usd(volume)
         return cost is None or cost > api_usd(volume)
@@ -160,7 +172,8 @@ def breakeven_volume(self_host_usd: Callable[[float], float | None], api_usd: Ca
             break
     if last_dearer is None:
         return low
-    lo, hi = last_dearer, grid[grid.index(last_dearer) + 1]
+    lo: float = last_dearer
+    hi: float = grid[grid.index(last_dearer) + 1]
     for _ in range(50):
         mid = math.sqrt(lo * hi)
         if dearer(mid):

@@ -168,5 +168,8 @@ def profile_for(engine: Engine, gpu_id: str | None = None, model_id: str | None 
     if not matches:
         return base
     best = max(matches, key=lambda c: c[2] is not None)
-    return replace(base, software_efficiency=best[3],
-                   provenance=f"user calibration for {engine.value} on {gpu_id}" + (f" / {best[2]}" if best[2] else ""))
+    return replace(
+        base,
+        software_efficiency=best[3],
+        provenance=f"user calibration for {engine.value} on {gpu_id}" + (f" / {best[2]}" if best[2] else ""),
+    )

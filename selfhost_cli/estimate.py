@@ -71,11 +71,12 @@ def experts_touched(experts: int, top_k: int, tokens: float) -> float:
     """Expected distinct experts a layer reads for `tokens` tokens routed uniformly: E·(1−(1−k/E)^B)."""
     if tokens <= 0:
         return 0.0
-    return experts * (1.0 - (1.0 - top_k / experts) ** tokens)
+    return float(experts * (1.0 - (1.0 - top_k / experts) ** tokens))
 
 
-def decode_weight_bytes(model: ModelSpec, precision: Precision, batch_tokens: float,
-                        quantized_lm_head: bool = False) -> float:
+def decode_weight_bytes(
+    model: ModelSpec, precision: Precision, batch_tokens: float, quantized_lm_head: bool = False
+) -> float:
     """Weight bytes one decode step reads (whole replica) for a batch of `batch_tokens` sequences."""
     split = param_split(model)
     per_weight = BYTES_PER_WEIGHT[precision]
@@ -271,8 +272,13 @@ class Step:
         return self.overlap_ms + self.overhead_ms + self.communication_ms
 
 
-def step(setup: Setup, decode_sequences: float, context_tokens: float, prefill_tokens: float = 0.0,
-         prefill_context_tokens: float = 0.0) -> Step:
+def step(
+    setup: Setup,
+    decode_sequences: float,
+    context_tokens: float,
+    prefill_tokens: float = 0.0,
+    prefill_context_tokens: float = 0.0,
+) -> Step:
     """A forward pass that decodes `decode_sequences` tokens at `context_tokens` of context each and,
     chunked in, prefills `prefill_tokens` prompt tokens (mean context `prefill_context_tokens`).
 
@@ -284,8 +290,8 @@ def step(setup: Setup, decode_sequences: float, context_tokens: float, prefill_t
     tp = setup.tp
     all_tokens = decode_sequences + prefill_tokens
     weight_read = decode_weight_bytes(setup.model, setup.precision, all_tokens, setup.engine.quantized_lm_head) / tp
-    kv_read = decode_sequences * context_tokens * kv_bytes_per_token_per_gpu(
-        setup.model, tp, setup.kv_bytes, context_tokens
+    kv_read = (
+        decode_sequences * context_tokens * kv_bytes_per_token_per_gpu(setup.model, tp, setup.kv_bytes, context_tokens)
     )
     memory_ms = (weight_read + kv_read) / setup.bandwidth_bytes_per_s * 1000
     peak = setup.compute_tflops * 1e12 * tp  # the replica's GPUs share the FLOPs
@@ -341,8 +347,9 @@ def max_concurrency(setup: Setup, input_tokens: float, output_tokens: float) -> 
     return min(memory(setup, input_tokens, output_tokens).max_sequences, setup.engine.max_batch)
 
 
-def concurrency_for_latency(setup: Setup, input_tokens: float, output_tokens: float,
-                            max_tpot_ms: float, max_ttft_ms: float) -> SteadyState | None:
+def concurrency_for_latency(
+    setup: Setup, input_tokens: float, output_tokens: float, max_tpot_ms: float, max_ttft_ms: float
+) -> SteadyState | None:
     """The highest concurrency that keeps TPOT and TTFT within their limits; None if even one request misses."""
     high = max_concurrency(setup, input_tokens, output_tokens)
     if high < 1:
@@ -409,8 +416,9 @@ class Estimate:
         return self.output_tokens_per_s / self.gpus if self.gpus else 0.0
 
 
-def estimate_deployment(setup: Setup, gpus: int, input_tokens: float, output_tokens: float,
-                        concurrency: float | None) -> Estimate:
+def estimate_deployment(
+    setup: Setup, gpus: int, input_tokens: float, output_tokens: float, concurrency: float | None
+) -> Estimate:
     """Steady-state estimate; `concurrency` None = the most that fits in memory (max throughput)."""
     replicas = gpus // setup.tp
     mem = memory(setup, input_tokens, output_tokens)
@@ -418,29 +426,58 @@ def estimate_deployment(setup: Setup, gpus: int, input_tokens: float, output_tok
     if replicas < 1:
         why_not = f"{gpus} GPU(s) cannot hold one TP{setup.tp} replica"
     elif not mem.fits:
-        why_not = (f"{mem.weights_gb:.1f} GB of weights per GPU leave {max(mem.kv_cache_gb, 0):.1f} GB of "
-                   f"{mem.usable_gb:.1f} GB usable for the KV cache: not one {input_tokens + output_tokens:.0f}-token "
-                   "sequence fits; raise TP or lower the precision")
+        why_not = (
+            f"{mem.weights_gb:.1f} GB of weights per GPU leave {max(mem.kv_cache_gb, 0):.1f} GB of "
+            f"{mem.usable_gb:.1f} GB usable for the KV cache: not one {input_tokens + output_tokens:.0f}-token "
+            "sequence fits; raise TP or lower the precision"
+        )
     if why_not:
-        return Estimate(setup, gpus, max(replicas, 0), input_tokens, output_tokens, concurrency or 0, False,
-                        why_not, mem, None, None)
+        return Estimate(
+            setup,
+            gpus,
+            max(replicas, 0),
+            input_tokens,
+            output_tokens,
+            concurrency or 0,
+            False,
+            why_not,
+            mem,
+            None,
+            None,
+        )
     limit = max_concurrency(setup, input_tokens, output_tokens)
     per_replica = limit if concurrency is None else concurrency / replicas
     if per_replica > mem.max_sequences:
-        why_not = (f"{per_replica:.0f} sequences per replica need {per_replica * mem.kv_per_sequence_gb:.1f} GB of KV "
-                   f"cache per GPU; {mem.kv_cache_gb:.1f} GB is free (at most {mem.max_sequences})")
+        why_not = (
+            f"{per_replica:.0f} sequences per replica need {per_replica * mem.kv_per_sequence_gb:.1f} GB of KV "
+            f"cache per GPU; {mem.kv_cache_gb:.1f} GB is free (at most {mem.max_sequences})"
+        )
     state = steady_state(setup, input_tokens, output_tokens, per_replica)
     decode = step(setup, per_replica, input_tokens + output_tokens / 2).total_ms
-    return Estimate(setup, gpus, replicas, input_tokens, output_tokens, per_replica * replicas, why_not is None,
-                    why_not, mem, state, decode)
+    return Estimate(
+        setup,
+        gpus,
+        replicas,
+        input_tokens,
+        output_tokens,
+        per_replica * replicas,
+        why_not is None,
+        why_not,
+        mem,
+        state,
+        decode,
+    )
 
 
-def generation_only(setup: Setup, batch: float, input_tokens: float, output_tokens: float,
-                    include_prefill: bool) -> float:
+def generation_only(
+    setup: Setup, batch: float, input_tokens: float, output_tokens: float, include_prefill: bool
+) -> float:
     """Output tokens/s of one replica running a static batch: optional prefill, then `output_tokens` decode
     steps (context growing from the prompt). llama.cpp's `tg` test and static-batch benchmarks."""
     total_ms = 0.0
     if include_prefill:
-        total_ms = step(setup, 0, 0, prefill_tokens=batch * input_tokens, prefill_context_tokens=input_tokens / 2).total_ms
+        total_ms = step(
+            setup, 0, 0, prefill_tokens=batch * input_tokens, prefill_context_tokens=input_tokens / 2
+        ).total_ms
     total_ms += output_tokens * step(setup, batch, input_tokens + output_tokens / 2).total_ms
     return batch * output_tokens / total_ms * 1000

@@ -16,7 +16,9 @@ from selfhost_cli.yamlio import Document, load_file, parse, validate
 def _no_bool(value: Any) -> Any:
     """A number field must not take YAML's yes/no/on/off booleans silently as 1/0."""
     if isinstance(value, bool):
-        raise ValueError(f"must be a number (got the boolean {str(value).lower()}; YAML reads yes/no/on/off as booleans)")
+        raise ValueError(
+            f"must be a number (got the boolean {str(value).lower()}; YAML reads yes/no/on/off as booleans)"
+        )
     if isinstance(value, str):
         text = value.strip().replace("_", "")
         try:
@@ -101,9 +103,7 @@ class Workload(Strict):
             raise ValueError("give tokens_per_day or requests_per_minute, not both")
         if self.requests_per_minute is not None:
             if self.input_tokens_per_request is None or self.output_tokens_per_request is None:
-                raise ValueError(
-                    "requests_per_minute needs input_tokens_per_request and output_tokens_per_request"
-                )
+                raise ValueError("requests_per_minute needs input_tokens_per_request and output_tokens_per_request")
             if self.input_share is not None:
                 raise ValueError("input_share follows from the tokens per request; drop it")
         return self

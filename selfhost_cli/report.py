@@ -44,16 +44,24 @@ class EstimateReport:
             "why_not": e.why_not,
             "output_tokens_per_s": round(tps, 1),
             "output_tokens_per_s_per_gpu": round(e.output_tokens_per_s_per_gpu, 1),
-            "output_tokens_per_s_band": {"low": round(tps * (1 - band), 1), "expected": round(tps, 1),
-                                         "high": round(tps * (1 + band), 1)},
+            "output_tokens_per_s_band": {
+                "low": round(tps * (1 - band), 1),
+                "expected": round(tps, 1),
+                "high": round(tps * (1 + band), 1),
+            },
             "expected_error_pct": self.error_pct,
             "ttft_ms": None if not e.state else round(e.state.ttft_ms, 2),
             "tpot_ms": None if not e.state else round(e.state.tpot_ms, 2),
             "decode_step_ms": None if e.decode_step_ms is None else round(e.decode_step_ms, 3),
-            "step_breakdown_ms": None if not step else {
-                "memory": round(step.memory_ms, 3), "compute": round(step.compute_ms, 3),
-                "overlapped": round(step.overlap_ms, 3), "overhead": round(step.overhead_ms, 3),
-                "communication": round(step.communication_ms, 3)},
+            "step_breakdown_ms": None
+            if not step
+            else {
+                "memory": round(step.memory_ms, 3),
+                "compute": round(step.compute_ms, 3),
+                "overlapped": round(step.overlap_ms, 3),
+                "overhead": round(step.overhead_ms, 3),
+                "communication": round(step.communication_ms, 3),
+            },
             "memory": {
                 "gpu_gb": round(mem.gpu_gb, 2),
                 "weights_gb_per_gpu": round(mem.weights_gb, 2),
@@ -77,24 +85,36 @@ def choose_tp(setup: Setup, gpus: int | None, input_tokens: float, output_tokens
     return allowed[-1]
 
 
-def estimate_report(model: ModelSpec, gpu: GpuSpec, precision: Precision, engine: Engine, gpus: int | None,
-                    tp: int | None, input_tokens: float, output_tokens: float,
-                    concurrency: float | None) -> EstimateReport:
+def estimate_report(
+    model: ModelSpec,
+    gpu: GpuSpec,
+    precision: Precision,
+    engine: Engine,
+    gpus: int | None,
+    tp: int | None,
+    input_tokens: float,
+    output_tokens: float,
+    concurrency: float | None,
+) -> EstimateReport:
     base = Setup(model, gpu, precision, profile_for(engine, gpu.id, model.id), tp or 1)
     warnings: list[str] = []
     if tp is None:
         tp = choose_tp(base, gpus, input_tokens, output_tokens)
     if tp > gpu.max_gpus_per_node:
-        warnings.append(f"TP{tp} spans nodes ({gpu.id} nodes hold {gpu.max_gpus_per_node}); the estimate assumes "
-                        "in-node links")
+        warnings.append(
+            f"TP{tp} spans nodes ({gpu.id} nodes hold {gpu.max_gpus_per_node}); the estimate assumes in-node links"
+        )
     setup = Setup(model, gpu, precision, base.engine, tp)
     total = gpus or tp
     if total % tp:
         warnings.append(f"{total} GPUs is not a multiple of TP{tp}: {total % tp} GPU(s) idle")
     if precision not in gpu.tflops_dense and precision not in (Precision.BF16, Precision.FP16):
-        warnings.append(f"{gpu.id} has no native {precision.value} tensor cores: weights are dequantized and "
-                        f"computed at {setup.compute_precision.value}")
+        warnings.append(
+            f"{gpu.id} has no native {precision.value} tensor cores: weights are dequantized and "
+            f"computed at {setup.compute_precision.value}"
+        )
     if model.note and "stand" in model.note.lower():
         warnings.append(f"{model.id}: {model.note}")
-    return EstimateReport(estimate_deployment(setup, total, input_tokens, output_tokens, concurrency), model, gpu,
-                          warnings)
+    return EstimateReport(
+        estimate_deployment(setup, total, input_tokens, output_tokens, concurrency), model, gpu, warnings
+    )

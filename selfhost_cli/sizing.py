@@ -67,8 +67,14 @@ class Infeasible:
     reason: str
 
 
-def plan_replicas(model: ModelSpec, gpu: GpuSpec, precision: Precision, engine: EngineProfile,
-                  shape: RequestShape, tp: int | None = None) -> list[ReplicaPlan] | Infeasible:
+def plan_replicas(
+    model: ModelSpec,
+    gpu: GpuSpec,
+    precision: Precision,
+    engine: EngineProfile,
+    shape: RequestShape,
+    tp: int | None = None,
+) -> list[ReplicaPlan] | Infeasible:
     """Every tensor-parallel layout (within one node) that fits and meets the latency target, smallest TP first."""
     plans: list[ReplicaPlan] = []
     reasons: list[str] = []
@@ -76,11 +82,14 @@ def plan_replicas(model: ModelSpec, gpu: GpuSpec, precision: Precision, engine: 
         setup = Setup(model, gpu, precision, engine, degree)
         mem = memory(setup, shape.input_tokens, shape.output_tokens)
         if not mem.fits:
-            reasons.append(f"TP{degree}: {mem.weights_gb:.0f} GB of weights per GPU leave no room for a "
-                           f"{shape.input_tokens + shape.output_tokens:.0f}-token KV cache on {gpu.memory_gb:g} GB")
+            reasons.append(
+                f"TP{degree}: {mem.weights_gb:.0f} GB of weights per GPU leave no room for a "
+                f"{shape.input_tokens + shape.output_tokens:.0f}-token KV cache on {gpu.memory_gb:g} GB"
+            )
             continue
-        state = concurrency_for_latency(setup, shape.input_tokens, shape.output_tokens,
-                                        shape.max_tpot_ms, shape.max_ttft_ms)
+        state = concurrency_for_latency(
+            setup, shape.input_tokens, shape.output_tokens, shape.max_tpot_ms, shape.max_ttft_ms
+        )
         if state is None:
             reasons.append(f"TP{degree}: even one request misses the latency target")
             continue
@@ -99,8 +108,14 @@ def most_efficient(plans: list[ReplicaPlan]) -> ReplicaPlan:
     return best
 
 
-def plan_replica(model: ModelSpec, gpu: GpuSpec, precision: Precision, engine: EngineProfile,
-                 shape: RequestShape, tp: int | None = None) -> ReplicaPlan | Infeasible:
+def plan_replica(
+    model: ModelSpec,
+    gpu: GpuSpec,
+    precision: Precision,
+    engine: EngineProfile,
+    shape: RequestShape,
+    tp: int | None = None,
+) -> ReplicaPlan | Infeasible:
     """The most efficient layout per GPU (see `most_efficient`)."""
     plans = plan_replicas(model, gpu, precision, engine, shape, tp)
     return plans if isinstance(plans, Infeasible) else most_efficient(plans)
@@ -140,8 +155,9 @@ def fixed_fleet(plan: ReplicaPlan, gpus: int, peak_output_tokens_per_s: float) -
     return Fleet(replicas, replicas, plan.tp, peak_output_tokens_per_s, utilization)
 
 
-def fleet_for_peak_best(plans: list[ReplicaPlan], peak_output_tokens_per_s: float,
-                        spare: int) -> tuple[ReplicaPlan, Fleet]:
+def fleet_for_peak_best(
+    plans: list[ReplicaPlan], peak_output_tokens_per_s: float, spare: int
+) -> tuple[ReplicaPlan, Fleet]:
     """The layout whose fleet for this peak needs the fewest GPUs (ties: the smaller TP)."""
     options = [(plan, fleet_for_peak(plan, peak_output_tokens_per_s, spare)) for plan in plans]
     return min(options, key=lambda o: (o[1].gpus, o[0].tp))

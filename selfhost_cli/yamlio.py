@@ -19,14 +19,14 @@ except ImportError:  # pragma: no cover - depends on the PyYAML build
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 M = TypeVar("M", bound=BaseModel)
-Loc = tuple[str | int, ...]
+Loc = tuple[Any, ...]  # keys (str, or int/float/bool as YAML allows) and list indexes
 
 # YAML 1.1 (PyYAML) reads `1e6` as a string: its float pattern needs a dot. YAML 1.2 reads it as a
 # number, which is what a person writing `tokens_per_day: 2e9` means, so resolve it as a float.
 _FLOAT_NO_DOT = re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$")
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _Loader(_BaseLoader):
     """Safe loader that also reads `1e6` as a number."""
 
 
@@ -92,8 +92,7 @@ def _build(node: yaml.Node, loc: Loc, doc: Document, loader: Any) -> Any:
             key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, (str, int, float, bool)):
                 raise InputFileError(
-                    f"{doc.path}:{key_node.start_mark.line + 1}: {_dotted(loc) or '(top)'}: "
-                    "a key must be plain text"
+                    f"{doc.path}:{key_node.start_mark.line + 1}: {_dotted(loc) or '(top)'}: a key must be plain text"
                 )
             if key in out:
                 raise InputFileError(
@@ -115,7 +114,7 @@ def load_file(path: str | Path) -> Document:
     return parse(read_text(path), str(path))
 
 
-def _dotted(loc: Sequence[str | int]) -> str:
+def _dotted(loc: Sequence[Any]) -> str:
     parts: list[str] = []
     for part in loc:
         if isinstance(part, int):

@@ -80,8 +80,17 @@ class Catalog:
 
 def same_architecture(a: ModelSpec, b: ModelSpec) -> bool:
     """Same shapes everywhere that sets cost: layers, widths, heads, vocabulary, experts."""
-    keys = ("layers", "hidden_size", "intermediate_size", "attention_heads", "kv_heads", "head_dim", "vocab_size",
-            "moe", "mla")
+    keys = (
+        "layers",
+        "hidden_size",
+        "intermediate_size",
+        "attention_heads",
+        "kv_heads",
+        "head_dim",
+        "vocab_size",
+        "moe",
+        "mla",
+    )
     return all(getattr(a, k) == getattr(b, k) for k in keys)
 
 
@@ -102,7 +111,11 @@ def size_class(model: ModelSpec) -> str:
     return "xl"
 
 
-_BUNDLED = {"models": ModelCatalogFile, "gpus": GpuCatalogFile, "apis": ApiCatalogFile}
+_BUNDLED: dict[str, type[ModelCatalogFile | GpuCatalogFile | ApiCatalogFile]] = {
+    "models": ModelCatalogFile,
+    "gpus": GpuCatalogFile,
+    "apis": ApiCatalogFile,
+}
 
 
 @functools.cache
@@ -173,7 +186,3 @@ def prices_for(gpu: GpuSpec, pricing: Pricing) -> list[GpuPrice]:
         return []
     newest = max(r.as_of for r in rows)
     return [r for r in rows if (newest - r.as_of).days <= SUPERSEDED_AFTER_DAYS]
-
-
-def known_ids(entries: Iterable[object]) -> list[str]:
-    return sorted(getattr(e, "id") for e in entries)

@@ -19,28 +19,54 @@ def payload(result: Breakeven) -> dict[str, Any]:
     return {
         "model": result.model,
         "model_note": result.model_note,
-        "rows": [plain(r) | {
-            "breakeven_tokens_per_day": None if r.breakeven_tokens_per_day is None else round(r.breakeven_tokens_per_day),
-            "breakeven_gpu_only_tokens_per_day": None if r.breakeven_gpu_only_tokens_per_day is None
-            else round(r.breakeven_gpu_only_tokens_per_day),
-        } for r in result.rows],
+        "rows": [
+            plain(r)
+            | {
+                "breakeven_tokens_per_day": None
+                if r.breakeven_tokens_per_day is None
+                else round(r.breakeven_tokens_per_day),
+                "breakeven_gpu_only_tokens_per_day": None
+                if r.breakeven_gpu_only_tokens_per_day is None
+                else round(r.breakeven_gpu_only_tokens_per_day),
+            }
+            for r in result.rows
+        ],
         "chart": {"title": result.chart_title, "points": [plain(p) for p in result.chart]},
     }
 
 
 def _rows(result: Breakeven) -> list[tuple[str, ...]]:
-    return [(r.gpu, r.pricing, "unknown" if r.gpu_hourly_usd is None else f"${r.gpu_hourly_usd:.2f}", r.api,
-             "—" if r.gpus_min is None else str(r.gpus_min), tokens(r.breakeven_tokens_per_day),
-             tokens(r.breakeven_gpu_only_tokens_per_day), r.note) for r in result.rows]
+    return [
+        (
+            r.gpu,
+            r.pricing,
+            "unknown" if r.gpu_hourly_usd is None else f"${r.gpu_hourly_usd:.2f}",
+            r.api,
+            "—" if r.gpus_min is None else str(r.gpus_min),
+            tokens(r.breakeven_tokens_per_day),
+            tokens(r.breakeven_gpu_only_tokens_per_day),
+            r.note,
+        )
+        for r in result.rows
+    ]
 
 
-HEADERS = ["gpu", "pricing", "USD/GPU-h", "api", "GPUs min", "break-even tokens/day (fully loaded)",
-           "GPU-hours only", "note"]
+HEADERS = [
+    "gpu",
+    "pricing",
+    "USD/GPU-h",
+    "api",
+    "GPUs min",
+    "break-even tokens/day (fully loaded)",
+    "GPU-hours only",
+    "note",
+]
 
 
 def table(result: Breakeven) -> RenderableType:
-    parts: list[RenderableType] = [simple_table(f"Break-even for self-hosting {result.model}", HEADERS, _rows(result),
-                                                right=(2, 4, 5, 6))]
+    parts: list[RenderableType] = [
+        simple_table(f"Break-even for self-hosting {result.model}", HEADERS, _rows(result), right=(2, 4, 5, 6))
+    ]
     if result.chart:
         parts.append(chart(result))
     return Group(*parts)
@@ -69,7 +95,11 @@ def chart(result: Breakeven) -> RenderableType:
 def markdown(result: Breakeven) -> str:
     out = [f"## Break-even for self-hosting {result.model}\n", md_table(HEADERS, _rows(result))]
     if result.chart:
-        out += [f"\n{result.chart_title}\n",
-                md_table(["tokens/day", "API USD/month", "self-hosted USD/month"],
-                         [(tokens(p.tokens_per_day), usd(p.api_usd), usd(p.self_host_usd)) for p in result.chart])]
+        out += [
+            f"\n{result.chart_title}\n",
+            md_table(
+                ["tokens/day", "API USD/month", "self-hosted USD/month"],
+                [(tokens(p.tokens_per_day), usd(p.api_usd), usd(p.self_host_usd)) for p in result.chart],
+            ),
+        ]
     return "\n".join(out)

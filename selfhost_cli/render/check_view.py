@@ -12,13 +12,22 @@ from selfhost_cli.render.table import simple_table, usd
 
 
 def _gate_rows(results: list[GateResult]) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for r in results:
         if not r.gates:
             rows.append((r.profile, r.decision, usd(r.monthly_usd), "(no gates configured)", "", "", "PASS"))
         for g in r.gates:
-            rows.append((r.profile, r.decision, usd(r.monthly_usd), g.name, str(g.limit), str(g.value),
-                         "PASS" if g.passed else "FAIL"))
+            rows.append(
+                (
+                    r.profile,
+                    r.decision,
+                    usd(r.monthly_usd),
+                    g.name,
+                    str(g.limit),
+                    str(g.value),
+                    "PASS" if g.passed else "FAIL",
+                )
+            )
     return rows
 
 
@@ -58,10 +67,12 @@ def _shown(row: dict[str, Any]) -> tuple[str, ...]:
 
 
 def diff_table(rows: list[dict[str, Any]], base: str, proposed: str) -> RenderableType:
-    return simple_table(f"selfhost diff: {base} → {proposed}", ["field", "base", "proposed", "change"],
-                        [_shown(r) for r in rows])
+    return simple_table(
+        f"selfhost diff: {base} → {proposed}", ["field", "base", "proposed", "change"], [_shown(r) for r in rows]
+    )
 
 
 def diff_markdown(rows: list[dict[str, Any]], base: str, proposed: str) -> str:
-    return f"## selfhost diff: `{base}` → `{proposed}`\n\n" + md_table(["field", "base", "proposed", "change"],
-                                                                      [_shown(r) for r in rows])
+    return f"## selfhost diff: `{base}` → `{proposed}`\n\n" + md_table(
+        ["field", "base", "proposed", "change"], [_shown(r) for r in rows]
+    )

@@ -14,29 +14,46 @@ def table(report: EstimateReport) -> RenderableType:
     mem = p["memory"]
     band = p["output_tokens_per_s_band"]
     rows = [
-        ("deployment", f"{p['model']} on {p['gpus']} × {p['gpu']} = {p['replicas']} replica(s) of TP{p['tp']}, "
-                       f"{p['precision']}, {p['engine']}"),
-        ("request", f"{p['input_tokens']:,.0f} in / {p['output_tokens']:,.0f} out tokens; "
-                    f"{p['concurrency']:,.0f} in flight"),
+        (
+            "deployment",
+            f"{p['model']} on {p['gpus']} × {p['gpu']} = {p['replicas']} replica(s) of TP{p['tp']}, "
+            f"{p['precision']}, {p['engine']}",
+        ),
+        (
+            "request",
+            f"{p['input_tokens']:,.0f} in / {p['output_tokens']:,.0f} out tokens; {p['concurrency']:,.0f} in flight",
+        ),
         ("fits", "yes" if p["fits"] else f"no: {p['why_not']}"),
     ]
     if p["ttft_ms"] is not None:
         rows += [
-            ("output tokens/s", f"{band['expected']:,.0f} (band {band['low']:,.0f}–{band['high']:,.0f}, "
-                                f"±{p['expected_error_pct']:g}%)"),
+            (
+                "output tokens/s",
+                f"{band['expected']:,.0f} (band {band['low']:,.0f}–{band['high']:,.0f}, ±{p['expected_error_pct']:g}%)",
+            ),
             ("per GPU", f"{p['output_tokens_per_s_per_gpu']:,.0f} output tokens/s"),
-            ("TTFT / TPOT", f"{p['ttft_ms']:,.1f} ms / {p['tpot_ms']:,.1f} ms "
-                            f"({1000 / p['tpot_ms']:,.1f} tokens/s per request)"),
+            (
+                "TTFT / TPOT",
+                f"{p['ttft_ms']:,.1f} ms / {p['tpot_ms']:,.1f} ms ({1000 / p['tpot_ms']:,.1f} tokens/s per request)",
+            ),
             ("decode step", f"{p['decode_step_ms']:,.2f} ms (pure decode, no prefill chunks)"),
         ]
         b = p["step_breakdown_ms"]
-        rows.append(("step breakdown", f"memory {b['memory']:.2f}, compute {b['compute']:.2f}, overlapped "
-                                       f"{b['overlapped']:.2f} + overhead {b['overhead']:.2f} + TP comm "
-                                       f"{b['communication']:.2f} ms"))
+        rows.append(
+            (
+                "step breakdown",
+                f"memory {b['memory']:.2f}, compute {b['compute']:.2f}, overlapped "
+                f"{b['overlapped']:.2f} + overhead {b['overhead']:.2f} + TP comm "
+                f"{b['communication']:.2f} ms",
+            )
+        )
     rows += [
-        ("memory per GPU", f"{mem['gpu_gb']:.1f} GB: weights {mem['weights_gb_per_gpu']:.1f}, reserve "
-                           f"{mem['reserve_gb_per_gpu']:.1f}, KV cache {mem['kv_cache_gb_per_gpu']:.1f} "
-                           f"({mem['max_sequences_per_replica']} sequences)"),
+        (
+            "memory per GPU",
+            f"{mem['gpu_gb']:.1f} GB: weights {mem['weights_gb_per_gpu']:.1f}, reserve "
+            f"{mem['reserve_gb_per_gpu']:.1f}, KV cache {mem['kv_cache_gb_per_gpu']:.1f} "
+            f"({mem['max_sequences_per_replica']} sequences)",
+        ),
         ("constants", p["engine_constants"]),
     ]
     return simple_table("selfhost estimate", ["item", "value"], rows)
@@ -46,17 +63,38 @@ def accuracy_table(acc: Accuracy) -> RenderableType:
     rows = []
     for p in acc.predictions:
         r = p.row
-        err = "rate-limited" if p.error_pct is None and r.scenario == "online" else (
-            "—" if p.error_pct is None else f"{p.error_pct:+.1f}%")
-        rows.append((r.id, r.use, r.engine.value if r.engine else "", r.gpu, f"{r.gpus}", r.model, r.precision.value,
-                     r.scenario, f"{r.measured_output_tokens_per_s:,.1f}",
-                     "—" if p.predicted_output_tokens_per_s is None else f"{p.predicted_output_tokens_per_s:,.1f}",
-                     err))
-    detail = simple_table("Estimator vs published measurements (output tokens/s, whole system)",
-                          ["row", "use", "engine", "gpu", "n", "model", "prec", "scenario", "measured", "predicted",
-                           "error"], rows, right=(4, 8, 9, 10))
-    summary = simple_table("Median absolute error", ["engine", "median |error|"],
-                           [(k, f"{v:.1f}%") for k, v in acc.by_engine.items()] + [("overall", f"{acc.overall:.1f}%")]
-                           + ([("TPOT (where measured)", f"{acc.tpot_overall:.1f}%")] if acc.tpot_overall else []),
-                           right=(1,))
+        err = (
+            "rate-limited"
+            if p.error_pct is None and r.scenario == "online"
+            else ("—" if p.error_pct is None else f"{p.error_pct:+.1f}%")
+        )
+        rows.append(
+            (
+                r.id,
+                r.use,
+                r.engine.value if r.engine else "",
+                r.gpu,
+                f"{r.gpus}",
+                r.model,
+                r.precision.value,
+                r.scenario,
+                f"{r.measured_output_tokens_per_s:,.1f}",
+                "—" if p.predicted_output_tokens_per_s is None else f"{p.predicted_output_tokens_per_s:,.1f}",
+                err,
+            )
+        )
+    detail = simple_table(
+        "Estimator vs published measurements (output tokens/s, whole system)",
+        ["row", "use", "engine", "gpu", "n", "model", "prec", "scenario", "measured", "predicted", "error"],
+        rows,
+        right=(4, 8, 9, 10),
+    )
+    summary = simple_table(
+        "Median absolute error",
+        ["engine", "median |error|"],
+        [(k, f"{v:.1f}%") for k, v in acc.by_engine.items()]
+        + [("overall", f"{acc.overall:.1f}%")]
+        + ([("TPOT (where measured)", f"{acc.tpot_overall:.1f}%")] if acc.tpot_overall else []),
+        right=(1,),
+    )
     return Group(detail, summary)

@@ -15,8 +15,9 @@ from selfhost_cli.advisor import Advice
 SCHEMA_VERSION = 1
 
 
-def envelope(command: str, payload: dict[str, Any], warnings: list[str], prices_as_of: str | None,
-             now: dt.datetime | None = None) -> dict[str, Any]:
+def envelope(
+    command: str, payload: dict[str, Any], warnings: list[str], prices_as_of: str | None, now: dt.datetime | None = None
+) -> dict[str, Any]:
     """The keys every document carries, then the command's own."""
     generated = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0).isoformat()
     return {
@@ -81,7 +82,8 @@ def advice_payload(advice: Advice) -> dict[str, Any]:
             }
             for o in advice.options
         ],
-        "breakeven_tokens_per_day": None if advice.breakeven_tokens_per_day is None
+        "breakeven_tokens_per_day": None
+        if advice.breakeven_tokens_per_day is None
         else round(advice.breakeven_tokens_per_day),
         "breakeven_note": advice.breakeven_note,
         "flip_points": [plain(f) for f in advice.flip_points],

@@ -11,6 +11,7 @@ from selfhost_cli.render.table import tokens, usd
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A GitHub-flavoured Markdown table; pipes in cells are escaped."""
+
     def cell(value: Any) -> str:
         return str(value).replace("|", "\\|").replace("\n", " ")
 
@@ -19,31 +20,48 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _breakeven(value: float | None) -> str:
+    return f"{tokens(value)} tokens/day" if value else "none"
+
+
 def advice_markdown(advice: Advice) -> str:
     out = [
         f"## selfhost advise: {advice.profile_name}\n",
         f"**Recommendation: `{advice.decision.value}`** (confidence {advice.confidence.value}). {advice.summary}\n",
-        f"Break-even: {tokens(advice.breakeven_tokens_per_day) + ' tokens/day' if advice.breakeven_tokens_per_day else 'none'}"
-        f" — {advice.breakeven_note}\n",
+        f"Break-even: {_breakeven(advice.breakeven_tokens_per_day)} — {advice.breakeven_note}\n",
         "### Reasons\n",
         md_table(["rule", "effect", "why"], [(f.rule, f.effect.value, f.message) for f in advice.reasons]),
         "### Monthly cost by option\n",
-        md_table(["kind", "option", "USD/month", "eligible"],
-                 [(o.kind, o.id, usd(o.monthly_usd), "yes" if o.eligible else "no: " + ", ".join(o.excluded_by))
-                  for o in advice.options]),
+        md_table(
+            ["kind", "option", "USD/month", "eligible"],
+            [
+                (o.kind, o.id, usd(o.monthly_usd), "yes" if o.eligible else "no: " + ", ".join(o.excluded_by))
+                for o in advice.options
+            ],
+        ),
     ]
     own = advice.option("self_host")
     if own and own.capacity:
         c = own.capacity
-        out.append(f"Self-hosted fleet: {c['gpus']} × {c['gpu']} ({c['replicas']} × TP{c['tp']}, {c['precision']}, "
-                   f"{c['engine']}), peak utilization {c['peak_utilization']:.0%}.\n")
+        out.append(
+            f"Self-hosted fleet: {c['gpus']} × {c['gpu']} ({c['replicas']} × TP{c['tp']}, {c['precision']}, "
+            f"{c['engine']}), peak utilization {c['peak_utilization']:.0%}.\n"
+        )
     if advice.flip_points:
-        out += ["### What would flip it\n",
-                md_table(["change", "to", "decision", "note"],
-                         [(f.parameter, f.value, f.decision, f.note) for f in advice.flip_points])]
-    out += ["### Assumptions\n",
-            md_table(["name", "value", "source", "as of"],
-                     [(a.name, a.value, a.source, a.as_of or "") for a in advice.assumptions])]
+        out += [
+            "### What would flip it\n",
+            md_table(
+                ["change", "to", "decision", "note"],
+                [(f.parameter, f.value, f.decision, f.note) for f in advice.flip_points],
+            ),
+        ]
+    out += [
+        "### Assumptions\n",
+        md_table(
+            ["name", "value", "source", "as of"],
+            [(a.name, a.value, a.source, a.as_of or "") for a in advice.assumptions],
+        ),
+    ]
     if advice.warnings:
         out += ["### Warnings\n", "".join(f"- {w}\n" for w in advice.warnings)]
     return "\n".join(out)
