@@ -422,7 +422,11 @@ def self_host_inputs(profile: Profile, ctx: PlanCache) -> SelfHostInputs:
     model = ctx.catalog.model(profile.models.self_hosted)
     gpu = ctx.catalog.gpu(s.gpu)
     precision = s.precision or default_precision(model, gpu)
-    plans = ctx.plan(model, gpu, precision, s.engine, request_shape(profile))
+    plans: list[ReplicaPlan] | Infeasible
+    if s.engine.value not in gpu.engines:
+        plans = Infeasible(f"{s.engine.value} does not run on {gpu.id} (it runs: {', '.join(gpu.engines)})")
+    else:
+        plans = ctx.plan(model, gpu, precision, s.engine, request_shape(profile))
     hourly = gpu_hourly(gpu, s.pricing, s.gpu_hourly_usd)
     spare = 1 if s.redundancy is Redundancy.N_PLUS_1 else 0
     return SelfHostInputs(model, gpu, precision, plans, hourly, spare)

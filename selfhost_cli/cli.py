@@ -21,7 +21,7 @@ from selfhost_cli.advisor import Advice, advise, default_precision
 from selfhost_cli.budget import Baseline, GateResult, Limits, evaluate_gates
 from selfhost_cli.catalog.schema import Precision, Pricing
 from selfhost_cli.errors import ExitCode, InputFileError, SelfhostError, UsageError
-from selfhost_cli.profile import Engine, Profile, load_profile
+from selfhost_cli.profile import Engine, Profile, check_ids, load_profile
 from selfhost_cli.render import Format
 from selfhost_cli.render import json_ as jr
 from selfhost_cli.render import markdown as md
@@ -109,6 +109,13 @@ def _catalog() -> catalog_mod.Catalog:
     return catalog_mod.load(State.catalog_files)
 
 
+def _profile(path: Path, sets: list[str] | None, cat: catalog_mod.Catalog) -> Profile:
+    """Load a profile and check the catalog ids it names (unknown ones are errors at their line)."""
+    prof, doc = load_profile(path, sets)
+    check_ids(prof, doc, cat)
+    return prof
+
+
 def render_table(renderable: RenderableType, width: int | None = None) -> str:
     """Render a rich renderable to text (colors unless --no-color / NO_COLOR / not a terminal)."""
     buffer = io.StringIO()
@@ -175,8 +182,8 @@ def advise_cmd(
 ) -> None:
     """Recommend api, self_host or hybrid for a workload profile, with reasons, costs and the capacity plan."""
     _use_calibration(calibration)
-    prof, _ = load_profile(profile, set_)
-    advice = advise(prof, _catalog())
+    cat = _catalog()
+    advice = advise(_profile(profile, set_, cat), cat)
     warn_all(advice.warnings)
     emit(_render_advice(advice, fmt), out)
 
@@ -346,7 +353,7 @@ def breakeven_cmd(
         cat.gpu(g)
     for a in api or []:
         cat.api(a)
-    base = _breakeven_profile(profile, set_, model, api, gpu_hourly_usd, precision, ops_fte, input_share)
+    base = _breakeven_profile(cat, profile, set_, model, api, gpu_hourly_usd, precision, ops_fte, input_share)
     adhoc = ApiPrices(api_price_in, api_price_out) if api_price_in is not None and api_price_out is not None else None
     result = breakeven(base, cat, gpu or suitable_gpus(cat, base), list(pricing or []), adhoc)
     warn_all(result.warnings)
@@ -362,6 +369,7 @@ def breakeven_cmd(
 
 
 def _breakeven_profile(
+    cat: catalog_mod.Catalog,
     path: Path | None,
     sets: list[str] | None,
     model: str,
@@ -372,7 +380,7 @@ def _breakeven_profile(
     input_share: float | None,
 ) -> Profile:
     if path is not None:
-        prof, _ = load_profile(path, sets)
+        prof = _profile(path, sets, cat)
     else:
         prof = Profile.model_validate({"version": 1, "name": "breakeven", "workload": {"tokens_per_day": 1e9}})
     s_updates: dict[str, Any] = {}
@@ -438,7 +446,7 @@ def check_cmd(
     dates: list[str] = []
     base = _load_baseline(baseline, cat) if baseline else None
     for path in profiles:
-        prof, _ = load_profile(path, set_)
+        prof = _profile(path, set_, cat)
         advice = advise(prof, cat, with_flips=False)
         warnings += [f"{path}: {w}" for w in advice.warnings]
         if advice.prices_as_of:
@@ -476,8 +484,7 @@ def _load_baseline(path: Path, cat: catalog_mod.Catalog) -> Baseline:
         except json.JSONDecodeError as exc:
             raise InputFileError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
         return _baseline_from_json(doc, path)
-    prof, _ = load_profile(path)
-    advice = advise(prof, cat, with_flips=False)
+    advice = advise(_profile(path, None, cat), cat, with_flips=False)
     return Baseline(advice.decision.value, advice.chosen_monthly_usd, str(path))
 
 
@@ -546,8 +553,7 @@ def _diff_side(path: Path, cat: catalog_mod.Catalog) -> dict[str, Any]:
             "self_host_gpus": (own.get("capacity") or {}).get("gpus"),
             "self_host_monthly_usd": own.get("monthly_usd"),
         }
-    prof, _ = load_profile(path)
-    advice = advise(prof, cat, with_flips=False)
+    advice = advise(_profile(path, None, cat), cat, with_flips=False)
     own_opt = advice.option("self_host")
     return {
         "source": str(path),

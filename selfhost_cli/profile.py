@@ -8,8 +8,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
+from selfhost_cli.catalog import Catalog
 from selfhost_cli.catalog.schema import Precision, Pricing, Strict
-from selfhost_cli.errors import InputFileError
+from selfhost_cli.errors import InputFileError, did_you_mean
 from selfhost_cli.yamlio import Document, load_file, parse, validate
 
 
@@ -211,6 +212,28 @@ class Profile(Strict):
     self_hosting: SelfHosting = Field(default_factory=SelfHosting)
     team: Team = Field(default_factory=Team)
     budget: Budget = Field(default_factory=Budget)
+
+
+def check_ids(profile: Profile, doc: Document, catalog: Catalog) -> None:
+    """Catalog ids named in the profile exist; an unknown one is an input error at its line, with close matches."""
+    wanted: list[tuple[tuple[Any, ...], str, dict[str, Any]]] = [
+        (("models", "self_hosted"), profile.models.self_hosted, catalog.models),
+        (("self_hosting", "gpu"), profile.self_hosting.gpu, catalog.gpus),
+    ]
+    for i, api in enumerate(profile.models.api or []):
+        if isinstance(api, str):
+            wanted.append((("models", "api", i), api, catalog.apis))
+    for loc, value, known in wanted:
+        if value not in known:
+            kind = {"models": "model", "self_hosting": "gpu"}[loc[0]] if len(loc) == 2 else "api"
+            guess = did_you_mean(value, known)
+            line = doc.line_of(loc)
+            where = f"{doc.path}:{line}" if line else "--set"
+            dotted = ".".join(str(p) for p in loc[:2]) + (f"[{loc[2]}]" if len(loc) > 2 else "")
+            raise InputFileError(
+                f"{where}: {dotted}: unknown {kind} id '{value}'" + (f"; {guess}" if guess else ""),
+                hint=f"`selfhost catalog {kind}s` lists the known ids; add your own with --catalog FILE",
+            )
 
 
 def load_profile(path: str | Path, overrides: list[str] | None = None) -> tuple[Profile, Document]:

@@ -113,6 +113,10 @@ def estimate_report(
             f"{gpu.id} has no native {precision.value} tensor cores: weights are dequantized and "
             f"computed at {setup.compute_precision.value}"
         )
+    if engine.value not in gpu.engines:
+        warnings.append(
+            f"{engine.value} does not run on {gpu.id} (it runs: {', '.join(gpu.engines)}); the estimate is hypothetical"
+        )
     if model.note and "stand" in model.note.lower():
         warnings.append(f"{model.id}: {model.note}")
     return EstimateReport(

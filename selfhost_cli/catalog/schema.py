@@ -164,7 +164,7 @@ class GpuSpec(Sourced):
     max_gpus_per_node: int = Field(gt=0)
     tdp_w: float | None = Field(default=None, gt=0)
     engines: list[str] = Field(
-        default_factory=lambda: ["vllm", "sglang", "trtllm", "tgi", "llama.cpp", "ideal"],
+        default_factory=lambda: ["vllm", "sglang", "trtllm", "tgi", "llama.cpp", "lmdeploy", "ideal"],
         description="serving engines that run on it",
     )
     note: str | None = None
