@@ -22,7 +22,14 @@ from selfhost_cli.costs import (
     self_host_monthly_cost,
 )
 from selfhost_cli.engines import profile_for
-from selfhost_cli.profile import DEFAULT_OUTPUT_TOKENS_PER_REQUEST, InlineApi, Profile, Redundancy, ThirdParty
+from selfhost_cli.profile import (
+    DEFAULT_OUTPUT_TOKENS_PER_REQUEST,
+    InlineApi,
+    Profile,
+    Redundancy,
+    Residency,
+    ThirdParty,
+)
 from selfhost_cli.rules import (
     RISK_MARGIN,
     STRONG_CAPABILITY_PREMIUM,
@@ -40,6 +47,7 @@ from selfhost_cli.sizing import (
     Infeasible,
     ReplicaPlan,
     RequestShape,
+    fitting_in,
     fixed_fleet_best,
     fleet_for_peak,
     fleet_for_peak_best,
@@ -136,7 +144,7 @@ class PlanCache:
     ) -> list[ReplicaPlan] | Infeasible:
         key = (model.id, gpu.id, precision, engine_name, shape)
         if key not in self.plans:
-            engine = profile_for(engine_name, gpu.id, model.id)
+            engine = profile_for(engine_name, gpu.id, model.id, precision.value)
             self.plans[key] = plan_replicas(model, gpu, precision, engine, shape)
         return self.plans[key]
 
@@ -292,7 +300,13 @@ def _self_host_option(
     option_id = f"{sh.model.id}@{sh.gpu.id}"
     if isinstance(sh.plans, Infeasible):
         return Option(
-            "self_host", option_id, False, [*excluded_by, "deployment_infeasible"], None, {}, note=sh.plans.reason
+            "self_host",
+            option_id,
+            False,
+            _unique([*excluded_by, "deployment_infeasible"]),
+            None,
+            {},
+            note=sh.plans.reason,
         )
     plan, fleet = _self_host_fleet(sh, profile, work.peak_output_tokens_per_s)
     mean_tps = work.output_tokens_per_day / 86_400
@@ -302,7 +316,8 @@ def _self_host_option(
         warnings.append(
             f"the fixed fleet of {s.gpus} × {sh.gpu.id} carries {1 / fleet.peak_utilization:.0%} of the peak "
             f"({work.peak_output_tokens_per_s:,.0f} output tokens/s) at the latency target; "
-            f"{math.ceil(fleet.peak_utilization * fleet.replicas) * fleet.gpus_per_replica} GPUs would carry it"
+            f"{_gpus_for_peak(plan, work.peak_output_tokens_per_s)} GPUs would carry it at the planned "
+            f"{TARGET_PEAK_UTILIZATION:.0%} utilization"
         )
     if sh.hourly is None:
         excluded = [*excluded_by, "gpu_price_unknown"]
@@ -326,6 +341,14 @@ def _self_host_option(
         "gpu_price_basis": sh.hourly.basis,
     }
     return Option("self_host", option_id, not excluded_by, excluded_by, cost.monthly_usd, breakdown, capacity)
+
+
+def _unique(rules: list[str]) -> list[str]:
+    return list(dict.fromkeys(rules))
+
+
+def _gpus_for_peak(plan: ReplicaPlan, peak_output_tps: float) -> int:
+    return fleet_for_peak(plan, peak_output_tps, 0).gpus
 
 
 def _capacity(plan: ReplicaPlan, sh: SelfHostInputs, fleet: Fleet) -> dict[str, Any]:
@@ -427,6 +450,12 @@ def self_host_inputs(profile: Profile, ctx: PlanCache) -> SelfHostInputs:
         plans = Infeasible(f"{s.engine.value} does not run on {gpu.id} (it runs: {', '.join(gpu.engines)})")
     else:
         plans = ctx.plan(model, gpu, precision, s.engine, request_shape(profile))
+    if s.gpus and not isinstance(plans, Infeasible) and not fitting_in(plans, s.gpus):
+        smallest = min(p.tp for p in plans)
+        plans = Infeasible(
+            f"the fixed fleet of {s.gpus} GPU(s) is smaller than the smallest layout that fits "
+            f"and meets the latency (TP{smallest})"
+        )
     hourly = gpu_hourly(gpu, s.pricing, s.gpu_hourly_usd)
     spare = 1 if s.redundancy is Redundancy.N_PLUS_1 else 0
     return SelfHostInputs(model, gpu, precision, plans, hourly, spare)
@@ -455,7 +484,7 @@ def _evaluate(profile: Profile, ctx: PlanCache, decision_only: bool = False) -> 
                 f"self_hosting.gpu: {sh.gpu.id}; models.self_hosted: {sh.model.id}",
             )
         )
-    hard_api = [f.rule for f in findings if f.effect is Effect.REQUIRES_API]
+    hard_api = _unique([f.rule for f in findings if f.effect is Effect.REQUIRES_API])
 
     options = [_api_option(a, profile, hard_self, work.tokens_per_day) for a in apis]
     self_opt = _self_host_option(sh, profile, work, hard_api, warnings)
@@ -652,6 +681,8 @@ def _summary(
         )
     if cost is None:
         return f"{label}{what}{usd}."
+    if cost.message.startswith("API by default"):
+        return f"{label}{what}{usd}: {cost.message[len('API by default: ') :].rstrip('.')}."
     return f"{label}{what}{usd}: the cheapest option once a risk margin for self-hosting is priced in."
 
 
@@ -726,20 +757,55 @@ def _search_flip(
     return None
 
 
+def _relaxed(profile: Profile) -> list[tuple[str, Any, Profile]]:
+    """Each hard compliance constraint the profile sets, with the profile as it would be without it."""
+    c = profile.compliance
+    out: list[tuple[str, Any, Profile]] = []
+    if c.third_party_processing is ThirdParty.FORBIDDEN:
+        out.append(
+            (
+                "compliance.third_party_processing",
+                "with_agreement",
+                _with(profile, "compliance", third_party_processing=ThirdParty.WITH_AGREEMENT),
+            )
+        )
+    if c.air_gapped:
+        out.append(("compliance.air_gapped", False, _with(profile, "compliance", air_gapped=False)))
+    if c.data_residency is Residency.ON_PREM:
+        out.append(("compliance.data_residency", "any", _with(profile, "compliance", data_residency=Residency.ANY)))
+    if len(out) > 1:  # several constraints: only lifting all of them lets cost decide
+        lifted = profile.model_copy(
+            update={
+                "compliance": profile.compliance.model_copy(
+                    update={
+                        "third_party_processing": ThirdParty.WITH_AGREEMENT,
+                        "air_gapped": False,
+                        "data_residency": Residency.ANY,
+                    }
+                )
+            }
+        )
+        out = [("compliance (all hard constraints)", "lifted", lifted)]
+    return out
+
+
 def _flip_points(profile: Profile, ctx: PlanCache, advice: Advice) -> list[FlipPoint]:
     """What change, alone, would flip the decision, and where."""
     start = advice.decision
     flips: list[FlipPoint] = []
     hard = [f.rule for f in advice.reasons if f.effect in (Effect.REQUIRES_SELF_HOST, Effect.REQUIRES_API)]
     if hard:
-        flips.append(
-            FlipPoint(
-                "constraints",
-                hard,
-                "cost decides",
-                f"the decision is forced by {', '.join(hard)}; volume and prices do not change it",
-            )
-        )
+        for key, relaxed, profile_without in _relaxed(profile):
+            decision = _decision(profile_without, ctx)
+            if decision is not start:
+                flips.append(
+                    FlipPoint(
+                        key,
+                        relaxed,
+                        decision.value,
+                        "without this constraint cost would decide; volume and prices alone do not change the decision",
+                    )
+                )
     else:
 
         def by_volume(f: float) -> Decision:
@@ -821,7 +887,11 @@ def _assumptions(profile: Profile, sh: SelfHostInputs, work: WorkloadSummary) ->
             "profile" if s.precision else "default: fp8 where the GPU runs it natively, else bf16",
         ),
         Assumption("engine", s.engine.value, "profile" if "engine" in s.model_fields_set else "default"),
-        Assumption("engine_constants", profile_for(s.engine).provenance, "docs/estimation.md"),
+        Assumption(
+            "engine_constants",
+            profile_for(s.engine, sh.gpu.id, sh.model.id, sh.precision.value).provenance,
+            "docs/estimation.md",
+        ),
         Assumption(
             "input_tokens_per_request",
             round(work.input_tokens_per_request, 1),
@@ -870,8 +940,16 @@ def _assumptions(profile: Profile, sh: SelfHostInputs, work: WorkloadSummary) ->
         )
     else:
         out.insert(4, Assumption("gpu_hourly_usd", None, f"unknown: no {s.pricing.value} price for {sh.gpu.id}"))
-    if sh.model.note and "stand" in sh.model.note.lower():
-        out.append(Assumption("model_note", sh.model.note, sh.model.source, sh.model.as_of.isoformat()))
+    if sh.model.modelled_on:
+        out.append(
+            Assumption(
+                "model_note",
+                f"{sh.model.id} is not a release: modelled on {sh.model.modelled_on}'s "
+                "architecture (Meta's Llama 4 models are MoE)",
+                sh.model.source,
+                sh.model.as_of.isoformat(),
+            )
+        )
     return out
 
 

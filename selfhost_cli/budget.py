@@ -49,7 +49,7 @@ class GateResult:
 def evaluate_gates(advice: Advice, limits: Limits, baseline: Baseline | None) -> GateResult:
     """Each configured gate, pass or fail; an unknown cost fails a budget gate (never treated as $0)."""
     cost = advice.chosen_monthly_usd
-    result = GateResult(advice.profile_name, advice.decision.value, cost)
+    result = GateResult(advice.profile_name, advice.decision.value, _r(cost))
     if limits.max_monthly_usd is not None:
         ok = cost is not None and cost <= limits.max_monthly_usd
         result.gates.append(Gate("max_monthly_usd", limits.max_monthly_usd, _r(cost), ok))

@@ -225,7 +225,12 @@ def load_user_calibration(path: Path | None) -> UserCalibrationFile:
 
 def activate(calibrations: UserCalibrationFile) -> None:
     """Make the estimator use these calibrations (engines.profile_for consults them)."""
-    set_user_calibrations([(c.engine, c.gpu, c.model, c.software_efficiency) for c in calibrations.calibrations])
+    set_user_calibrations(
+        [
+            (c.engine, c.gpu, c.model, c.precision.value if c.precision else None, c.software_efficiency)
+            for c in calibrations.calibrations
+        ]
+    )
 
 
 @dataclass(frozen=True)

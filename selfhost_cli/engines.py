@@ -151,25 +151,31 @@ ENGINES: dict[Engine, EngineProfile] = {
 }
 
 
-# Users' fitted efficiencies: (engine, gpu id, model id or None, software_efficiency).
-_USER_CALIBRATIONS: list[tuple[Engine, str, str | None, float]] = []
+# Users' fitted efficiencies: (engine, gpu id, model id or None, precision or None, software_efficiency).
+_USER_CALIBRATIONS: list[tuple[Engine, str, str | None, str | None, float]] = []
 
 
-def set_user_calibrations(entries: list[tuple[Engine, str, str | None, float]]) -> None:
+def set_user_calibrations(entries: list[tuple[Engine, str, str | None, str | None, float]]) -> None:
     """Replace the active user calibrations (selfhost calibrate import writes them; --calibration loads)."""
     _USER_CALIBRATIONS[:] = entries
 
 
-def profile_for(engine: Engine, gpu_id: str | None = None, model_id: str | None = None) -> EngineProfile:
-    """The constants for an engine, with a user calibration for this GPU (and model) applied if one exists;
-    a model-specific calibration wins over a GPU-wide one."""
+def profile_for(
+    engine: Engine, gpu_id: str | None = None, model_id: str | None = None, precision: str | None = None
+) -> EngineProfile:
+    """The constants for an engine, with a user calibration for this GPU (model, precision) applied if one
+    exists; the most specific match wins (model and precision over GPU-wide)."""
     base = ENGINES[engine]
-    matches = [c for c in _USER_CALIBRATIONS if c[0] is engine and c[1] == gpu_id and c[2] in (None, model_id)]
+    matches = [
+        c
+        for c in _USER_CALIBRATIONS
+        if c[0] is engine and c[1] == gpu_id and c[2] in (None, model_id) and c[3] in (None, precision)
+    ]
     if not matches:
         return base
-    best = max(matches, key=lambda c: c[2] is not None)
+    best = max(matches, key=lambda c: (c[2] is not None, c[3] is not None))
     return replace(
         base,
-        software_efficiency=best[3],
+        software_efficiency=best[4],
         provenance=f"user calibration for {engine.value} on {gpu_id}" + (f" / {best[2]}" if best[2] else ""),
     )

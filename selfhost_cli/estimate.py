@@ -452,6 +452,9 @@ def estimate_deployment(
             f"{per_replica:.0f} sequences per replica need {per_replica * mem.kv_per_sequence_gb:.1f} GB of KV "
             f"cache per GPU; {mem.kv_cache_gb:.1f} GB is free (at most {mem.max_sequences})"
         )
+        return Estimate(
+            setup, gpus, replicas, input_tokens, output_tokens, per_replica * replicas, False, why_not, mem, None, None
+        )
     state = steady_state(setup, input_tokens, output_tokens, per_replica)
     decode = step(setup, per_replica, input_tokens + output_tokens / 2).total_ms
     return Estimate(

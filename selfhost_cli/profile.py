@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Discriminator, Field, Tag, model_validator
 
 from selfhost_cli.catalog import Catalog
 from selfhost_cli.catalog.schema import Precision, Pricing, Strict
@@ -20,14 +21,19 @@ def _no_bool(value: Any) -> Any:
         raise ValueError(
             f"must be a number (got the boolean {str(value).lower()}; YAML reads yes/no/on/off as booleans)"
         )
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"must be a finite number (got {value})")
     if isinstance(value, str):
         text = value.strip().replace("_", "")
         try:
-            return float(text)
+            number = float(text)
         except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
             raise ValueError(
                 f"must be a number (got {value!r}); write 2000000, 2_000_000 or 2.0e6, without units or commas"
-            ) from None
+            )
+        return number
     return value
 
 
@@ -72,12 +78,12 @@ class Expertise(str, Enum):
 
 
 class Latency(Strict):
-    max_ttft_ms: Number = Field(default=2000, gt=0, description="time to first token at the peak")
-    min_output_tokens_per_s: Number = Field(default=20, gt=0, description="streaming speed per request")
+    max_ttft_ms: Number = Field(default=2000.0, gt=0, description="time to first token at the peak")
+    min_output_tokens_per_s: Number = Field(default=20.0, gt=0, description="streaming speed per request")
 
 
 # Default request shape when only tokens_per_day is given: a chat/RAG-like request.
-DEFAULT_OUTPUT_TOKENS_PER_REQUEST = 400
+DEFAULT_OUTPUT_TOKENS_PER_REQUEST = 400.0
 
 
 class Workload(Strict):
@@ -107,16 +113,28 @@ class Workload(Strict):
                 raise ValueError("requests_per_minute needs input_tokens_per_request and output_tokens_per_request")
             if self.input_share is not None:
                 raise ValueError("input_share follows from the tokens per request; drop it")
+        shape = self.shape_input_share()
+        if shape is not None and self.input_share is not None and abs(shape - self.input_share) > 0.02:
+            raise ValueError(
+                f"input_share {self.input_share:g} contradicts the tokens per request "
+                f"({shape:.2f} of each request is input); drop one of them"
+            )
         return self
+
+    def shape_input_share(self) -> float | None:
+        """Input share implied by the per-request token counts, when both are given."""
+        if self.input_tokens_per_request and self.output_tokens_per_request:
+            return self.input_tokens_per_request / (self.input_tokens_per_request + self.output_tokens_per_request)
+        return None
 
     # ------------------------------------------------------------ derived, in one place
     @property
     def input_share_resolved(self) -> float:
         """Share of all tokens that are input (prompt); 0.75 unless given or implied by the request shape."""
-        if self.requests_per_minute is not None:
-            assert self.input_tokens_per_request and self.output_tokens_per_request
-            return self.input_tokens_per_request / (self.input_tokens_per_request + self.output_tokens_per_request)
-        return self.input_share if self.input_share is not None else 0.75
+        if self.input_share is not None:
+            return self.input_share
+        shape = self.shape_input_share()
+        return shape if shape is not None else 0.75
 
     @property
     def tokens_per_day_resolved(self) -> float:
@@ -164,9 +182,19 @@ class InlineApi(Strict):
     source: str = "the profile"
 
 
+def _api_kind(value: Any) -> str:
+    return "inline" if isinstance(value, (dict, InlineApi)) else "id"
+
+
+ApiRef = Annotated[
+    Annotated[str, Tag("id")] | Annotated[InlineApi, Tag("inline")],
+    Discriminator(_api_kind),
+]
+
+
 class Models(Strict):
     self_hosted: str = Field(default="llama-3.3-70b", min_length=1)
-    api: list[str | InlineApi] | None = None
+    api: list[ApiRef] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -186,8 +214,8 @@ class SelfHosting(Strict):
     redundancy: Redundancy = Redundancy.N_PLUS_1
     autoscaling: bool = False
     ops_fte: Number = Field(default=1.0, ge=0)
-    fte_annual_usd: Number = Field(default=200_000, ge=0)
-    other_monthly_usd: Number = Field(default=2_000, ge=0)
+    fte_annual_usd: Number = Field(default=200_000.0, ge=0)
+    other_monthly_usd: Number = Field(default=2_000.0, ge=0)
 
 
 class Team(Strict):
@@ -212,6 +240,14 @@ class Profile(Strict):
     self_hosting: SelfHosting = Field(default_factory=SelfHosting)
     team: Team = Field(default_factory=Team)
     budget: Budget = Field(default_factory=Budget)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_sections(cls, data: Any) -> Any:
+        """A section whose keys are all commented out reads as null in YAML: treat it as empty."""
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not (v is None and k != "version")}
+        return data
 
 
 def check_ids(profile: Profile, doc: Document, catalog: Catalog) -> None:
@@ -271,8 +307,7 @@ def apply_override(doc: Document, item: str) -> None:
     doc.lines[loc] = 0  # 0 marks "from the command line" in messages
     # a volume given on the command line replaces the file's other volume key
     if parts == ["workload", "tokens_per_day"]:
-        for other in ("requests_per_minute", "input_tokens_per_request", "output_tokens_per_request"):
-            node.pop(other, None)
+        node.pop("requests_per_minute", None)  # the request shape stays: it still sets latency and KV size
     if parts == ["workload", "requests_per_minute"]:
         node.pop("tokens_per_day", None)
         node.pop("input_share", None)

@@ -74,13 +74,18 @@ class EstimateReport:
         }
 
 
-def choose_tp(setup: Setup, gpus: int | None, input_tokens: float, output_tokens: float) -> int:
-    """Smallest power-of-two TP (within the node, and dividing `gpus` if given) whose memory fits one sequence;
-    the largest allowed if none fits (the estimate then says why)."""
+def choose_tp(
+    setup: Setup, gpus: int | None, input_tokens: float, output_tokens: float, concurrency: float | None
+) -> int:
+    """Smallest power-of-two TP (within the node, dividing `gpus` if given) whose memory holds the requested
+    concurrency (spread over the replicas), or one sequence at max throughput; the largest allowed if none
+    does (the estimate then says why)."""
     allowed = [tp for tp in tp_candidates(setup.gpu) if gpus is None or (tp <= gpus and gpus % tp == 0)] or [1]
     for tp in allowed:
+        replicas = (gpus or tp) // tp
+        need = 1.0 if concurrency is None else concurrency / replicas
         setup_tp = Setup(setup.model, setup.gpu, setup.precision, setup.engine, tp)
-        if memory(setup_tp, input_tokens, output_tokens).fits:
+        if memory(setup_tp, input_tokens, output_tokens).max_sequences >= need:
             return tp
     return allowed[-1]
 
@@ -96,10 +101,10 @@ def estimate_report(
     output_tokens: float,
     concurrency: float | None,
 ) -> EstimateReport:
-    base = Setup(model, gpu, precision, profile_for(engine, gpu.id, model.id), tp or 1)
+    base = Setup(model, gpu, precision, profile_for(engine, gpu.id, model.id, precision.value), tp or 1)
     warnings: list[str] = []
     if tp is None:
-        tp = choose_tp(base, gpus, input_tokens, output_tokens)
+        tp = choose_tp(base, gpus, input_tokens, output_tokens, concurrency)
     if tp > gpu.max_gpus_per_node:
         warnings.append(
             f"TP{tp} spans nodes ({gpu.id} nodes hold {gpu.max_gpus_per_node}); the estimate assumes in-node links"
@@ -117,8 +122,8 @@ def estimate_report(
         warnings.append(
             f"{engine.value} does not run on {gpu.id} (it runs: {', '.join(gpu.engines)}); the estimate is hypothetical"
         )
-    if model.note and "stand" in model.note.lower():
-        warnings.append(f"{model.id}: {model.note}")
+    if model.modelled_on:
+        warnings.append(f"{model.id} is not a release: modelled on {model.modelled_on}'s architecture")
     return EstimateReport(
         estimate_deployment(setup, total, input_tokens, output_tokens, concurrency), model, gpu, warnings
     )

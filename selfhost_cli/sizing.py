@@ -78,6 +78,9 @@ def plan_replicas(
     """Every tensor-parallel layout (within one node) that fits and meets the latency target, smallest TP first."""
     plans: list[ReplicaPlan] = []
     reasons: list[str] = []
+    length = shape.input_tokens + shape.output_tokens
+    if length > model.context_length:
+        return Infeasible(f"a {length:,.0f}-token request exceeds {model.id}'s {model.context_length:,}-token context")
     for degree in [tp] if tp else tp_candidates(gpu):
         setup = Setup(model, gpu, precision, engine, degree)
         mem = memory(setup, shape.input_tokens, shape.output_tokens)
@@ -164,9 +167,12 @@ def fleet_for_peak_best(
 
 
 def fixed_fleet_best(plans: list[ReplicaPlan], gpus: int, peak_output_tokens_per_s: float) -> tuple[ReplicaPlan, Fleet]:
-    """The layout that carries the most on a fleet of `gpus` (ties: the smaller TP)."""
-    options = [(plan, fixed_fleet(plan, gpus, peak_output_tokens_per_s)) for plan in plans if plan.tp <= gpus]
-    if not options:
-        smallest = plans[0]
-        return smallest, fixed_fleet(smallest, gpus, peak_output_tokens_per_s)
+    """The layout that carries the most on a fleet of `gpus` (ties: the smaller TP); `plans` must hold
+    at least one layout of at most `gpus` GPUs (see `fitting_in`)."""
+    options = [(plan, fixed_fleet(plan, gpus, peak_output_tokens_per_s)) for plan in fitting_in(plans, gpus)]
     return max(options, key=lambda o: (o[1].replicas * o[0].output_tokens_per_s, -o[0].tp))
+
+
+def fitting_in(plans: list[ReplicaPlan], gpus: int) -> list[ReplicaPlan]:
+    """The layouts one replica of which fits on `gpus` GPUs."""
+    return [plan for plan in plans if plan.tp <= gpus]

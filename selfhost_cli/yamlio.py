@@ -87,14 +87,18 @@ def _build(node: yaml.Node, loc: Loc, doc: Document, loader: Any) -> Any:
     doc.lines.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
-        loader.flatten_mapping(node)  # resolves YAML merge keys (<<)
+        explicit = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
+        loader.flatten_mapping(node)  # resolves YAML merge keys (<<): merged pairs come first
+        merged: set[Any] = set()
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            key = _scalar(key_node, doc, loader)
             if not isinstance(key, (str, int, float, bool)):
                 raise InputFileError(
                     f"{doc.path}:{key_node.start_mark.line + 1}: {_dotted(loc) or '(top)'}: a key must be plain text"
                 )
-            if key in out:
+            if key in merged and id(key_node) in explicit:
+                merged.discard(key)  # a key written here overrides the one merged in from an anchor
+            elif key in out:
                 raise InputFileError(
                     f"{doc.path}:{key_node.start_mark.line + 1}: {_dotted((*loc, key))}: duplicate key "
                     f"(first at line {doc.lines[(*loc, key)]})",
@@ -103,10 +107,24 @@ def _build(node: yaml.Node, loc: Loc, doc: Document, loader: Any) -> Any:
             child = (*loc, key)
             doc.lines[child] = key_node.start_mark.line + 1
             out[key] = _build(value_node, child, doc, loader)
+            if id(key_node) not in explicit:
+                merged.add(key)
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*loc, i), doc, loader) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    return _scalar(node, doc, loader, loc)
+
+
+def _scalar(node: yaml.Node, doc: Document, loader: Any, loc: Loc = ()) -> Any:
+    """Construct a scalar; values YAML cannot construct (a date like 2026-13-01) are located errors."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, OverflowError, yaml.YAMLError) as exc:
+        where = _dotted(loc) or "(top)"
+        raise InputFileError(
+            f"{doc.path}:{node.start_mark.line + 1}: {where}: cannot read {node.value!r} ({exc})",
+            hint="dates are written YYYY-MM-DD; quote the value if it is meant as text",
+        ) from None
 
 
 def load_file(path: str | Path) -> Document:
@@ -171,8 +189,13 @@ def _clean_loc(loc: Sequence[str | int]) -> Loc:
     for part in loc:
         if isinstance(part, str) and ("[" in part or part[:1].isupper() or part in {"str", "int", "float"}):
             continue
+        if isinstance(part, str) and out and isinstance(out[-1], int) and part in _UNION_TAGS:
+            continue  # the tag of a discriminated union right after a list index, not a key
         out.append(part)
     return tuple(out)
+
+
+_UNION_TAGS = {"inline", "id"}
 
 
 def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:

@@ -107,6 +107,9 @@ class ModelSpec(Sourced):
     vocab_size: int = Field(gt=0)
     context_length: int = Field(gt=0)
     tied_embeddings: bool = Field(default=False, description="lm_head shares the input embedding table")
+    modelled_on: str | None = Field(
+        default=None, description="not a release: a stand-in with this catalog model's architecture"
+    )
     native_precision: Precision = Precision.BF16
     attention: Literal["gqa", "mla"] = "gqa"
     mla: Mla | None = None

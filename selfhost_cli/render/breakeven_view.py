@@ -31,7 +31,17 @@ def payload(result: Breakeven) -> dict[str, Any]:
             }
             for r in result.rows
         ],
-        "chart": {"title": result.chart_title, "points": [plain(p) for p in result.chart]},
+        "chart": {
+            "title": result.chart_title,
+            "points": [
+                {
+                    "tokens_per_day": round(p.tokens_per_day),
+                    "api_usd": round(p.api_usd, 2),
+                    "self_host_usd": None if p.self_host_usd is None else round(p.self_host_usd, 2),
+                }
+                for p in result.chart
+            ],
+        },
     }
 
 

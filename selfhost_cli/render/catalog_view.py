@@ -27,7 +27,8 @@ def _name(entry: Any) -> str:
 
 
 def oldest(entries: Sequence[Any]) -> str | None:
-    dates = [e.as_of for e in entries]
+    """Oldest as-of date among the prices listed (API offerings, GPU price rows); None for models."""
+    dates = [e.as_of for e in entries if hasattr(e, "input_usd_per_1m")]
     for e in entries:
         dates += [p.as_of for p in getattr(e, "prices", [])]
     return min(dates).isoformat() if dates else None
