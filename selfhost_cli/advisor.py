@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from selfhost_cli.catalog import Catalog, GpuHourly, gpu_hourly
@@ -275,13 +275,18 @@ def _gpu_hours(plan: ReplicaPlan, sh: SelfHostInputs, fleet: Fleet, profile: Pro
 def self_host_cost_at(
     sh: SelfHostInputs, profile: Profile, tokens_per_day: float, gpu_only: bool = False
 ) -> float | None:
-    """Monthly USD of the self-hosted option sized for `tokens_per_day` at the profile's shape (no fixed fleet)."""
+    """Monthly USD of the self-hosted option sized for `tokens_per_day` at the profile's shape (no fixed fleet).
+
+    `gpu_only` is the figure usually quoted: GPU-hours of the serving replicas alone — no spare replica,
+    no people, no other costs.
+    """
     if isinstance(sh.plans, Infeasible) or sh.hourly is None:
         return None
     output_tps = tokens_per_day * (1 - profile.workload.input_share_resolved) / 86_400
-    plan, fleet = fleet_for_peak_best(sh.plans, output_tps * profile.workload.peak_to_average, sh.spare)
+    spare = 0 if gpu_only else sh.spare
+    plan, fleet = fleet_for_peak_best(sh.plans, output_tps * profile.workload.peak_to_average, spare)
     sized = profile.model_copy(update={"self_hosting": profile.self_hosting.model_copy(update={"gpus": None})})
-    hours = _gpu_hours(plan, sh, fleet, sized, output_tps)
+    hours = _gpu_hours(plan, replace(sh, spare=spare), fleet, sized, output_tps)
     s = profile.self_hosting
     cost = self_host_monthly_cost(
         hours,

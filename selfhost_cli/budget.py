@@ -53,13 +53,14 @@ def evaluate_gates(advice: Advice, limits: Limits, baseline: Baseline | None) ->
     if limits.max_monthly_usd is not None:
         ok = cost is not None and cost <= limits.max_monthly_usd
         result.gates.append(Gate("max_monthly_usd", limits.max_monthly_usd, _r(cost), ok))
-    if baseline is not None and baseline.monthly_usd is not None:
-        increase = None if cost is None else cost - baseline.monthly_usd
+    if baseline is not None:
+        base_usd = baseline.monthly_usd
+        increase = None if cost is None or base_usd is None else cost - base_usd
         if limits.max_increase_usd is not None:
             ok = increase is not None and increase <= limits.max_increase_usd
             result.gates.append(Gate("max_increase_usd", limits.max_increase_usd, _r(increase), ok))
         if limits.max_increase_pct is not None:
-            pct = None if increase is None or baseline.monthly_usd == 0 else 100 * increase / baseline.monthly_usd
+            pct = None if increase is None or not base_usd else 100 * increase / base_usd
             ok = pct is not None and pct <= limits.max_increase_pct
             result.gates.append(Gate("max_increase_pct", limits.max_increase_pct, _r(pct), ok))
     if baseline is not None and limits.fail_on_decision_change:

@@ -298,7 +298,7 @@ def _genai_perf(doc: dict[str, Any]) -> BenchResult:
         float(doc["input_sequence_length"]["avg"]),
         float(doc["output_sequence_length"]["avg"]),
         float(conc) if conc else None,
-        None,
+        _num(config.get("request_rate")),
         _num((doc.get("inter_token_latency") or {}).get("avg")),
         _num((doc.get("time_to_first_token") or {}).get("avg")),
     )
@@ -326,6 +326,13 @@ def fit_efficiency(bench: BenchResult, setup: Setup, gpus: int) -> tuple[float, 
             raise UsageError(f"the model does not fit {setup.gpu.id} at TP{setup.tp}", hint="pass --gpus/--tp as run")
         return steady_state(s, bench.input_tokens, bench.output_tokens, c).output_tokens_per_s * replicas
 
+    if bench.concurrency is None and bench.request_rate is not None:
+        raise UsageError(
+            f"the run was at a fixed request rate ({bench.request_rate:g} req/s): its throughput is the offered "
+            "load, not the deployment's capacity",
+            hint="rerun the benchmark with a fixed concurrency (vllm bench serve --max-concurrency N, "
+            "genai-perf --concurrency N) and import that",
+        )
     before = predicted(setup.engine.software_efficiency)
     lo, hi = 0.05, 2.0
     if predicted(hi) < bench.output_tokens_per_s or predicted(lo) > bench.output_tokens_per_s:

@@ -9,6 +9,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -37,8 +38,10 @@ app = typer.Typer(
 )
 catalog_app = typer.Typer(help="List the models, GPUs and API offerings selfhost knows.", no_args_is_help=True)
 calibrate_app = typer.Typer(help="Fit engine efficiency to your own benchmark results.", no_args_is_help=True)
+prices_app = typer.Typer(help="Convert public price files into selfhost catalog files.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(calibrate_app, name="calibrate")
+app.add_typer(prices_app, name="prices")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -690,6 +693,93 @@ def calibrate_import_cmd(
             ),
             out,
         )
+
+
+class PriceSource(str, Enum):
+    LITELLM = "litellm"
+    GENAI_PRICES = "genai-prices"
+    SKYPILOT = "skypilot"
+
+
+@prices_app.command("import")
+@handles_errors
+def prices_import_cmd(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="litellm model_prices_and_context_window.json, genai-prices data.json, or a SkyPilot catalog vms.csv."
+        ),
+    ],
+    source: Annotated[PriceSource, typer.Option("--from", help="Which public format FILE is in.")],
+    provider: Annotated[
+        str | None,
+        typer.Option(
+            "--provider",
+            help="SkyPilot only: the cloud the CSV is for (default: from a column, the folder or the file name).",
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date the prices were read, YYYY-MM-DD (default: today).")
+    ] = None,
+    fmt: BasicFormatOpt = Format.TABLE,
+    out: OutOpt = None,
+) -> None:
+    """Convert a public price file into a user catalog file (YAML) for --catalog; prints what was converted.
+
+    The catalog goes to --out (atomically); without --out it goes to stdout and the summary to stderr."""
+    import datetime as dt
+
+    from selfhost_cli.prices_import import convert, dump
+    from selfhost_cli.yamlio import read_text
+
+    _no_markdown(fmt)
+    try:
+        date = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    except ValueError:
+        raise UsageError(f"--as-of {as_of}: not a date", hint="write it YYYY-MM-DD") from None
+    result = convert(read_text(file), str(file), source.value, catalog_mod.bundled(), date, provider=provider)
+    catalog_text = dump(result.file)
+    counts = {
+        "apis": len(result.file.apis),
+        "gpus": len(result.file.gpus),
+        "gpu_price_rows": sum(len(g.prices) for g in result.file.gpus),
+    }
+    if out is not None:
+        emit(catalog_text, out)
+    else:
+        sys.stdout.write(catalog_text)
+    warn_all(result.warnings)
+    summary_doc = jr.envelope(
+        "prices import",
+        {
+            "source": str(file),
+            "from": source.value,
+            "out": str(out) if out else None,
+            "converted": counts,
+            "skipped": result.skipped,
+        },
+        result.warnings,
+        date.isoformat(),
+    )
+    summary = (
+        jr.dumps(summary_doc)
+        if fmt is Format.JSON
+        else render_table(
+            tr.simple_table(
+                f"selfhost prices import ({source.value})",
+                ["item", "value"],
+                [
+                    ("converted", ", ".join(f"{v} {k}" for k, v in counts.items())),
+                    ("skipped", str(len(result.skipped))),
+                    *[("skipped", line) for line in result.skipped[:20]],
+                ],
+            )
+        )
+    )
+    if out is not None:
+        sys.stdout.write(summary)
+    else:
+        _err(summary.rstrip())
 
 
 def _use_calibration(path: Path | None) -> None:

@@ -101,6 +101,8 @@ def daily_curve(peak_to_average: float, samples: int = 96) -> tuple[float, ...]:
     A von Mises bump, exp(κ·cos θ): one busy period a day, never negative, and peak ÷ mean = e^κ / I0(κ)
     rises from 1 (κ = 0, flat) without bound, so any peak_to_average >= 1 has exactly one κ.
     """
+    if peak_to_average >= samples:
+        raise ValueError(f"peak_to_average {peak_to_average:g} needs more than {samples} samples a day")
     if peak_to_average <= 1.0 + 1e-9:
         return (1.0,) * samples
     low, high = 0.0, 1.0

@@ -278,7 +278,7 @@ def load_profile(path: str | Path, overrides: list[str] | None = None) -> tuple[
     if not doc.data and doc.data != {}:
         return validate(Profile, doc, "profile"), doc
     if isinstance(doc.data, dict):
-        if "name" not in doc.data:
+        if not doc.data.get("name"):
             doc.data["name"] = Path(path).stem
         for item in overrides or []:
             apply_override(doc, item)

@@ -83,47 +83,73 @@ def parse(text: str, path: str = "<string>") -> Document:
     return doc
 
 
-def _build(node: yaml.Node, loc: Loc, doc: Document, loader: Any) -> Any:
+def _build(node: yaml.Node, loc: Loc, doc: Document, loader: Any, path: frozenset[int] = frozenset()) -> Any:
+    """Plain data from a node, recording each key's line; `path` holds the nodes above, to stop recursive aliases."""
     doc.lines.setdefault(loc, node.start_mark.line + 1)
+    if id(node) in path:
+        raise InputFileError(
+            f"{doc.path}:{node.start_mark.line + 1}: {_dotted(loc) or '(top)'}: an alias refers to "
+            "itself (recursive anchor)",
+            hint="anchors (&name) cannot contain their own alias (*name)",
+        )
+    inner = path | {id(node)}
     if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        explicit = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
-        loader.flatten_mapping(node)  # resolves YAML merge keys (<<): merged pairs come first
-        merged: set[Any] = set()
-        for key_node, value_node in node.value:
-            key = _scalar(key_node, doc, loader)
-            if not isinstance(key, (str, int, float, bool)):
-                raise InputFileError(
-                    f"{doc.path}:{key_node.start_mark.line + 1}: {_dotted(loc) or '(top)'}: a key must be plain text"
-                )
-            if key in merged and id(key_node) in explicit:
-                merged.discard(key)  # a key written here overrides the one merged in from an anchor
-            elif key in out:
-                raise InputFileError(
-                    f"{doc.path}:{key_node.start_mark.line + 1}: {_dotted((*loc, key))}: duplicate key "
-                    f"(first at line {doc.lines[(*loc, key)]})",
-                    hint="YAML keeps only the last one silently; delete one of them",
-                )
-            child = (*loc, key)
-            doc.lines[child] = key_node.start_mark.line + 1
-            out[key] = _build(value_node, child, doc, loader)
-            if id(key_node) not in explicit:
-                merged.add(key)
-        return out
+        return _mapping(node, loc, doc, loader, inner)
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*loc, i), doc, loader) for i, item in enumerate(node.value)]
+        return [_build(item, (*loc, i), doc, loader, inner) for i, item in enumerate(node.value)]
     return _scalar(node, doc, loader, loc)
 
 
+def _mapping(node: yaml.MappingNode, loc: Loc, doc: Document, loader: Any, path: frozenset[int]) -> dict[Any, Any]:
+    out: dict[Any, Any] = {}
+    explicit = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
+    try:
+        loader.flatten_mapping(node)  # resolves YAML merge keys (<<): merged pairs come first, later ones win
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or node.start_mark
+        raise InputFileError(
+            f"{doc.path}:{mark.line + 1}: {_dotted(loc) or '(top)'}: cannot merge: {getattr(exc, 'problem', exc)}",
+            hint="`<<:` takes an alias of a mapping, or a list of them",
+        ) from None
+    merged: set[Any] = set()  # keys whose current value came from a merged anchor
+    for key_node, value_node in node.value:
+        key = _scalar(key_node, doc, loader)
+        if not isinstance(key, (str, int, float, bool)):
+            raise InputFileError(
+                f"{doc.path}:{key_node.start_mark.line + 1}: {_dotted(loc) or '(top)'}: a key must be plain text"
+            )
+        if key in out and key not in merged:
+            raise InputFileError(
+                f"{doc.path}:{key_node.start_mark.line + 1}: {_dotted((*loc, key))}: duplicate key "
+                f"(first at line {doc.lines[(*loc, key)]})",
+                hint="YAML keeps only the last one silently; delete one of them",
+            )
+        child = (*loc, key)
+        doc.lines[child] = key_node.start_mark.line + 1
+        out[key] = _build(value_node, child, doc, loader, path)
+        if id(key_node) in explicit:
+            merged.discard(key)  # written here: overrides what an anchor merged in
+        else:
+            merged.add(key)
+    return out
+
+
 def _scalar(node: yaml.Node, doc: Document, loader: Any, loc: Loc = ()) -> Any:
-    """Construct a scalar; values YAML cannot construct (a date like 2026-13-01) are located errors."""
+    """Construct a scalar; a value YAML cannot construct (a date like 2026-13-01, an unknown tag) is a
+    located error."""
     try:
         return loader.construct_object(node, deep=True)
     except (ValueError, OverflowError, yaml.YAMLError) as exc:
         where = _dotted(loc) or "(top)"
+        text = str(getattr(exc, "problem", None) or exc)
+        dated = any(word in text for word in ("month", "day", "year"))
+        hint = (
+            "dates are written YYYY-MM-DD; quote the value if it is meant as text"
+            if dated
+            else "remove the !tag or put the value in quotes"
+        )
         raise InputFileError(
-            f"{doc.path}:{node.start_mark.line + 1}: {where}: cannot read {node.value!r} ({exc})",
-            hint="dates are written YYYY-MM-DD; quote the value if it is meant as text",
+            f"{doc.path}:{node.start_mark.line + 1}: {where}: cannot read {node.value!r}: {text}", hint=hint
         ) from None
 
 

@@ -1,0 +1,122 @@
+"""breakeven.py: per GPU × price tier × API, the volume where self-hosting costs the same as the API (SPEC §1)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import pytest
+
+from selfhost_cli.breakeven import Breakeven, breakeven
+from selfhost_cli.catalog import bundled
+from selfhost_cli.catalog.schema import Pricing
+from selfhost_cli.costs import ApiPrices, api_monthly_cost
+from selfhost_cli.profile import Profile
+
+CATALOG = bundled()
+FRONTIER = ApiPrices(2.50, 10.00)  # SPEC §1: a frontier-priced API
+CHEAP_OPEN_WEIGHT = ApiPrices(0.30, 0.30)  # SPEC §1: an open-weight 671B MoE at ~$0.30 in and out
+
+
+def llama_4_70b(**self_hosting: Any) -> Profile:
+    """A profile with every default but the model (SPEC §3 defaults: n+1 redundancy, 1 FTE at $200k, $2k other)."""
+    return Profile.model_validate({
+        "version": 1, "name": "breakeven", "workload": {"tokens_per_day": 1e8},
+        "models": {"self_hosted": "llama-4-70b"}, "self_hosting": self_hosting,
+    })
+
+
+@cache
+def run(pricing: Pricing, api: ApiPrices | None = None, **self_hosting: Any) -> Breakeven:
+    return breakeven(llama_4_70b(**self_hosting), CATALOG, ["h100-sxm"], [pricing], api)
+
+
+def only_row(result: Breakeven):
+    rows = [r for r in result.rows if r.api == "ad-hoc"]
+    assert len(rows) == 1, result.rows
+    return rows[0]
+
+
+def test_rows_for_the_catalog_apis_on_demand():
+    result = run(Pricing.ON_DEMAND)
+    assert result.model == "llama-4-70b"
+    assert result.rows
+    for row in result.rows:
+        assert row.gpu == "h100-sxm" and row.pricing == "on_demand"
+        assert row.gpu_hourly_usd and row.gpu_hourly_usd > 0
+        assert row.gpus_min is not None and row.gpus_min >= 1
+        # people and other costs only add: the fully loaded break-even is never below the GPU-only one
+        if row.breakeven_tokens_per_day is not None:
+            assert row.breakeven_gpu_only_tokens_per_day is not None
+            assert row.breakeven_tokens_per_day >= row.breakeven_gpu_only_tokens_per_day
+        assert row.note
+
+
+@pytest.mark.parametrize("pricing", [Pricing.SPOT, Pricing.ON_DEMAND])
+def test_fully_loaded_never_below_gpu_only_against_a_frontier_api(pricing):
+    row = only_row(run(pricing, FRONTIER))
+    assert row.breakeven_gpu_only_tokens_per_day is not None and row.breakeven_tokens_per_day is not None
+    assert row.breakeven_tokens_per_day >= row.breakeven_gpu_only_tokens_per_day
+
+
+def test_gpu_only_breakeven_near_10m_tokens_a_day_at_spot():
+    # SPEC §1: against ≈$2.50/$10, one or two H100s at spot prices break even around 10M tokens/day on
+    # GPU-hours alone. At a 3:1 input:output mix the API costs $4.375 per 1M tokens, i.e.
+    # $4.375 × 30.42 = $133 a month per 1M tokens/day; one H100 at ~$2.40 × 730 h = $1,752 → ~13M/day.
+    row = only_row(run(Pricing.SPOT, FRONTIER))
+    assert row.breakeven_gpu_only_tokens_per_day is not None
+    assert 1e6 <= row.breakeven_gpu_only_tokens_per_day <= 1e8
+
+
+def test_fully_loaded_breakeven_an_order_of_magnitude_higher():
+    row = only_row(run(Pricing.SPOT, FRONTIER))
+    assert row.breakeven_tokens_per_day >= 10 * row.breakeven_gpu_only_tokens_per_day
+
+
+def test_fully_loaded_breakeven_an_order_of_magnitude_higher_without_a_spare():
+    # "one or two H100s": without the n+1 spare the smallest fleet is one GPU and the SPEC's order of
+    # magnitude holds (GPU-only ~13M/day; with $18,667/month of people and other costs, > 130M/day)
+    row = only_row(run(Pricing.SPOT, FRONTIER, redundancy="none"))
+    assert row.breakeven_gpu_only_tokens_per_day == pytest.approx(13.2e6, rel=0.25)
+    assert row.breakeven_tokens_per_day >= 10 * row.breakeven_gpu_only_tokens_per_day
+
+
+def test_at_the_breakeven_the_costs_cross():
+    # at the fully loaded break-even the API bill covers the people ($200,000 / 12 + $2,000 = $18,667)
+    row = only_row(run(Pricing.SPOT, FRONTIER))
+    api_at_breakeven = api_monthly_cost(FRONTIER, row.breakeven_tokens_per_day, 0.75).monthly_usd
+    assert api_at_breakeven > 200_000 / 12 + 2_000
+
+
+@pytest.mark.parametrize("pricing", [Pricing.SPOT, Pricing.ON_DEMAND])
+def test_no_breakeven_against_a_cheap_open_weight_api(pricing):
+    # SPEC §1: against ≈$0.30 per 1M tokens self-hosting does not break even at any volume
+    row = only_row(run(pricing, CHEAP_OPEN_WEIGHT))
+    assert row.breakeven_tokens_per_day is None
+    assert row.note.startswith("never") or "never" in row.note
+
+
+def test_spot_breaks_even_no_later_than_on_demand():
+    spot = only_row(run(Pricing.SPOT, FRONTIER))
+    on_demand = only_row(run(Pricing.ON_DEMAND, FRONTIER))
+    assert spot.gpu_hourly_usd < on_demand.gpu_hourly_usd
+    assert spot.breakeven_gpu_only_tokens_per_day <= on_demand.breakeven_gpu_only_tokens_per_day
+    assert spot.breakeven_tokens_per_day <= on_demand.breakeven_tokens_per_day
+
+
+def test_tier_without_a_price_is_skipped_never_zero():
+    result = run(Pricing.RESERVED_3Y, FRONTIER)  # h100-sxm has no reserved_3y rows
+    assert result.rows == []
+    assert result.warnings
+
+
+def test_chart_compares_the_curves_of_the_best_row():
+    result = run(Pricing.SPOT, FRONTIER)
+    assert result.chart
+    volumes = [p.tokens_per_day for p in result.chart]
+    assert volumes == sorted(volumes)
+    for point in result.chart:
+        assert point.api_usd == pytest.approx(api_monthly_cost(FRONTIER, point.tokens_per_day, 0.75).monthly_usd)
+        assert point.self_host_usd is not None and point.self_host_usd > 0
+    costs = [p.self_host_usd for p in result.chart]
+    assert costs == sorted(costs)  # more volume never costs less to self-host

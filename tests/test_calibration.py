@@ -1,0 +1,295 @@
+"""calibration.py: accuracy on the published measurements (pinned), benchmark files, users' calibrations."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import statistics
+from pathlib import Path
+
+import pytest
+
+from selfhost_cli.calibration import (
+    UserCalibration,
+    accuracy,
+    activate,
+    bundled_rows,
+    fit_efficiency,
+    load_user_calibration,
+    read_bench,
+    save_user_calibration,
+)
+from selfhost_cli.catalog import bundled
+from selfhost_cli.catalog.schema import Precision
+from selfhost_cli.engines import ENGINES, profile_for, set_user_calibrations
+from selfhost_cli.errors import InputFileError, UsageError
+from selfhost_cli.estimate import Setup, max_concurrency, steady_state
+from selfhost_cli.profile import Engine
+from selfhost_cli.report import estimate_report
+
+FIXTURES = Path(__file__).parent / "fixtures"
+VLLM_BENCH = FIXTURES / "vllm_bench_serve.json"
+GENAI_PERF = FIXTURES / "genai_perf_profile_export.json"
+CATALOG = bundled()
+
+# Median |error| % of output tokens/s on the calibration set, pinned just above the values measured when
+# this test was written (current + 1.5 points, never looser than the SPEC-level ceilings of 10% overall and
+# 15% per engine) so that the estimator can only get better. Values at the time of writing:
+#   overall 9.84; vllm 3.95, sglang 5.49, lmdeploy 4.42, llama.cpp 11.25, trtllm 14.68; validate rows 21.19.
+MAX_OVERALL_ERROR_PCT = 10.0  # min(9.84 + 1.5, 10.0)
+MAX_ENGINE_ERROR_PCT = {
+    "vllm": 5.5,  # 3.95 + 1.5
+    "sglang": 7.0,  # 5.49 + 1.5
+    "lmdeploy": 5.9,  # 4.42 + 1.5
+    "llama.cpp": 12.7,  # 11.25 + 1.5
+    "trtllm": 15.0,  # min(14.68 + 1.5, 15.0)
+}
+MAX_VALIDATE_ERROR_PCT = 25.0
+
+
+@pytest.fixture(scope="module")
+def acc():
+    return accuracy(CATALOG)
+
+
+@pytest.fixture
+def clean_user_calibrations():
+    set_user_calibrations([])
+    yield
+    set_user_calibrations([])
+
+
+# ---------------------------------------------------------------- accuracy on the published measurements
+
+
+def test_bundled_rows_load_and_use_known_catalog_ids():
+    rows = bundled_rows()
+    assert len(rows) >= 20
+    assert len({r.id for r in rows}) == len(rows)
+    for r in rows:
+        CATALOG.model(r.model)
+        CATALOG.gpu(r.gpu)
+
+
+def test_accuracy_overall_pinned(acc):
+    print(f"overall median |error| {acc.overall:.2f}%; per engine "
+          + ", ".join(f"{k} {v:.2f}%" for k, v in acc.by_engine.items()))
+    assert acc.overall <= MAX_OVERALL_ERROR_PCT
+
+
+def test_accuracy_every_engine_pinned(acc):
+    # every calibrated engine has a pinned ceiling, and none exceeds 15%
+    assert set(acc.by_engine) == set(MAX_ENGINE_ERROR_PCT)
+    for engine, error in acc.by_engine.items():
+        assert error <= 15.0, engine
+        assert error <= MAX_ENGINE_ERROR_PCT[engine], f"{engine}: {error:.2f}%"
+
+
+def test_expected_error_does_not_understate_the_measured_error(acc):
+    # `estimate` prints a band of ±expected_error_pct: it must be at least the engine's measured median error
+    for engine, error in acc.by_engine.items():
+        assert ENGINES[Engine(engine)].expected_error_pct >= error, engine
+
+
+def test_accuracy_validate_rows(acc):
+    errors = [abs(p.error_pct) for p in acc.predictions if p.row.use == "validate" and p.error_pct is not None]
+    assert len(errors) >= 5
+    print(f"validate rows: median |error| {statistics.median(errors):.2f}% over {len(errors)} rows")
+    assert statistics.median(errors) <= MAX_VALIDATE_ERROR_PCT
+
+
+def test_accuracy_predicts_every_scored_row(acc):
+    scored = [p for p in acc.predictions if p.row.engine is not None and p.row.scenario != "online"]
+    missing = [p.row.id for p in scored if p.predicted_output_tokens_per_s is None]
+    assert not missing, missing
+    assert all(p.row.use != "reference_only" for p in acc.predictions)
+
+
+def test_accuracy_overall_is_the_median_of_all_engines(acc):
+    every = [abs(p.error_pct) for p in acc.predictions if p.error_pct is not None and p.row.engine is not None]
+    assert acc.overall == pytest.approx(statistics.median(every))
+
+
+# ---------------------------------------------------------------- benchmark files
+
+
+def test_read_bench_vllm():
+    # 200,000 output tokens / 1,000 completed = 200 per request; 1,000,000 input / 1,000 = 1,000
+    bench = read_bench(VLLM_BENCH)
+    assert bench.kind == "vllm bench serve"
+    assert bench.output_tokens_per_s == pytest.approx(3104.6052)
+    assert bench.input_tokens == 1000 and bench.output_tokens == 200
+    assert bench.concurrency == 64
+    assert bench.request_rate is None  # "inf": a closed loop at max_concurrency
+    assert bench.mean_tpot_ms == pytest.approx(20.02)
+    assert bench.mean_ttft_ms == pytest.approx(142.37)
+
+
+def test_read_bench_vllm_fixed_rate(tmp_path):
+    doc = json.loads(VLLM_BENCH.read_text())
+    doc.update(request_rate=12.5, max_concurrency=None)
+    path = tmp_path / "rate.json"
+    path.write_text(json.dumps(doc))
+    bench = read_bench(path)
+    assert bench.request_rate == 12.5 and bench.concurrency is None
+
+
+def test_read_bench_genai_perf():
+    bench = read_bench(GENAI_PERF)
+    assert bench.kind == "genai-perf"
+    assert bench.output_tokens_per_s == pytest.approx(3050.2)
+    assert bench.input_tokens == 1000 and bench.output_tokens == pytest.approx(199.62)
+    assert bench.concurrency == 64
+    assert bench.mean_tpot_ms == pytest.approx(20.29)  # inter-token latency
+    assert bench.mean_ttft_ms == pytest.approx(151.36)
+
+
+def test_read_bench_genai_perf_config_file_layout(tmp_path):
+    # newer genai-perf writes the run's config nested: input_config.perf_analyzer.stimulus.concurrency
+    doc = json.loads(GENAI_PERF.read_text())
+    doc["input_config"] = {"perf_analyzer": {"stimulus": {"concurrency": 32}}}
+    path = tmp_path / "nested.json"
+    path.write_text(json.dumps(doc))
+    assert read_bench(path).concurrency == 32
+
+
+@pytest.mark.parametrize("content", [
+    '{"name": "not a benchmark", "values": [1, 2, 3]}',
+    "[1, 2, 3]",
+    "{ not json",
+    '{"output_throughput": 100.0}',  # vllm-like but incomplete
+    '{"output_token_throughput": {"avg": 10}}',  # genai-perf-like but incomplete
+])
+def test_read_bench_rejects_non_benchmark_json(tmp_path, content):
+    path = tmp_path / "other.json"
+    path.write_text(content)
+    with pytest.raises(InputFileError) as err:
+        read_bench(path)
+    assert str(path) in err.value.message
+
+
+# ---------------------------------------------------------------- fitting an efficiency
+
+
+def _setup_8b(precision: Precision = Precision.BF16) -> Setup:
+    return Setup(CATALOG.model("llama-3.1-8b"), CATALOG.gpu("h100-sxm"), precision, ENGINES[Engine.VLLM], 1)
+
+
+@pytest.mark.parametrize("path", [VLLM_BENCH, GENAI_PERF], ids=["vllm", "genai-perf"])
+def test_fit_efficiency_reproduces_the_measurement(path):
+    bench = read_bench(path)
+    setup = _setup_8b()
+    fitted, before = fit_efficiency(bench, setup, gpus=1)
+    assert 0.05 < fitted < 2.0
+    assert before > 0
+    engine = dataclasses.replace(ENGINES[Engine.VLLM], software_efficiency=fitted)
+    s = Setup(setup.model, setup.gpu, setup.precision, engine, 1)
+    predicted = steady_state(s, bench.input_tokens, bench.output_tokens, bench.concurrency).output_tokens_per_s
+    assert predicted == pytest.approx(bench.output_tokens_per_s, rel=0.01)
+    # the fixtures measured a bit more than the bundled vLLM constants predict: the fit raises the efficiency
+    assert (fitted > ENGINES[Engine.VLLM].software_efficiency) == (bench.output_tokens_per_s > before)
+
+
+def test_fit_efficiency_without_concurrency_uses_max_concurrency():
+    bench = read_bench(VLLM_BENCH)
+    bench = dataclasses.replace(bench, concurrency=None)
+    setup = _setup_8b()
+    fitted, _ = fit_efficiency(bench, setup, gpus=1)
+    engine = dataclasses.replace(ENGINES[Engine.VLLM], software_efficiency=fitted)
+    s = Setup(setup.model, setup.gpu, setup.precision, engine, 1)
+    c = max_concurrency(s, bench.input_tokens, bench.output_tokens)
+    predicted = steady_state(s, bench.input_tokens, bench.output_tokens, c).output_tokens_per_s
+    assert predicted == pytest.approx(bench.output_tokens_per_s, rel=0.01)
+
+
+def test_fit_efficiency_rejects_an_impossible_measurement():
+    bench = read_bench(VLLM_BENCH)
+    impossible = dataclasses.replace(bench, output_tokens_per_s=1e7)
+    with pytest.raises(UsageError):
+        fit_efficiency(impossible, _setup_8b(), gpus=1)
+
+
+def test_rate_limited_benchmark_is_not_fitted_as_capacity(tmp_path):
+    # vllm bench serve --request-rate 5: 5 req/s × 200 tokens = 1,000 output tok/s is the offered load, and the
+    # 12 ms TPOT says the server was lightly loaded; fitting capacity to 1,000 tok/s would record an efficiency
+    # ~4.5× too low (0.15 instead of ~0.7) and make every later estimate that much too slow.
+    doc = json.loads(VLLM_BENCH.read_text())
+    doc.update(request_rate=5.0, max_concurrency=None, duration=200.0, request_throughput=5.0,
+               output_throughput=1000.0, total_token_throughput=6000.0, mean_tpot_ms=12.0)
+    path = tmp_path / "rate5.json"
+    path.write_text(json.dumps(doc))
+    bench = read_bench(path)
+    assert bench.request_rate == 5.0 and bench.concurrency is None
+    try:
+        fitted, _ = fit_efficiency(bench, _setup_8b(), gpus=1)
+    except UsageError:
+        return  # refusing is fine: a fixed-rate run does not measure capacity
+    assert fitted >= 0.5 * ENGINES[Engine.VLLM].software_efficiency
+
+
+# ---------------------------------------------------------------- saving and loading users' calibrations
+
+
+def _entry(eff: float, model: str | None = "llama-3.1-8b", precision: Precision | None = Precision.BF16,
+           gpu: str = "h100-sxm") -> UserCalibration:
+    return UserCalibration(
+        engine=Engine.VLLM, gpu=gpu, model=model, precision=precision, software_efficiency=eff,
+        fitted_from=str(VLLM_BENCH), measured_output_tokens_per_s=3104.6, predicted_before_output_tokens_per_s=2931.8,
+        fitted_at=dt.date(2026, 11, 20),
+    )
+
+
+def test_save_then_load_round_trips(tmp_path):
+    path = tmp_path / "nested" / "calibration.yaml"
+    saved = save_user_calibration(path, _entry(0.7))
+    assert path.exists()
+    loaded = load_user_calibration(path)
+    assert loaded == saved
+    assert loaded.calibrations == [_entry(0.7)]
+
+
+def test_save_replaces_the_entry_with_the_same_key(tmp_path):
+    path = tmp_path / "calibration.yaml"
+    save_user_calibration(path, _entry(0.7))
+    save_user_calibration(path, _entry(0.6, gpu="a100-80gb"))  # a different key: kept
+    save_user_calibration(path, _entry(0.9))  # same engine/gpu/model/precision: replaces 0.7
+    loaded = load_user_calibration(path).calibrations
+    assert len(loaded) == 2
+    by_gpu = {c.gpu: c.software_efficiency for c in loaded}
+    assert by_gpu == {"h100-sxm": 0.9, "a100-80gb": 0.6}
+    # same engine/gpu/model but another precision is another key
+    save_user_calibration(path, _entry(0.8, precision=Precision.FP8))
+    assert len(load_user_calibration(path).calibrations) == 3
+
+
+def test_load_missing_default_is_empty(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert load_user_calibration(None).calibrations == []
+
+
+def test_load_invalid_calibration_file_is_an_input_error(tmp_path):
+    path = tmp_path / "calibration.yaml"
+    path.write_text("schema_version: 1\ncalibrations:\n  - engine: vllm\n    gpu: h100-sxm\n")
+    with pytest.raises(InputFileError):
+        load_user_calibration(path)
+
+
+def test_activate_applies_saved_calibrations(tmp_path, clean_user_calibrations):
+    path = tmp_path / "calibration.yaml"
+    save_user_calibration(path, _entry(0.5, model=None, precision=None))
+    activate(load_user_calibration(path))
+    assert profile_for(Engine.VLLM, "h100-sxm", "qwen3-32b").software_efficiency == 0.5
+
+
+def test_calibration_for_another_precision_does_not_apply(tmp_path, clean_user_calibrations):
+    path = tmp_path / "calibration.yaml"
+    save_user_calibration(path, _entry(0.5, precision=Precision.BF16))
+    save_user_calibration(path, _entry(0.9, precision=Precision.FP8))
+    activate(load_user_calibration(path))
+    report = estimate_report(CATALOG.model("llama-3.1-8b"), CATALOG.gpu("h100-sxm"), Precision.FP8, Engine.VLLM,
+                             1, 1, 1000, 200, 64)
+    assert report.estimate.setup.engine.software_efficiency == 0.9
+    report = estimate_report(CATALOG.model("llama-3.1-8b"), CATALOG.gpu("h100-sxm"), Precision.BF16, Engine.VLLM,
+                             1, 1, 1000, 200, 64)
+    assert report.estimate.setup.engine.software_efficiency == 0.5
