@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import io
-import json
 import os
 import sys
 import tempfile
@@ -21,12 +20,13 @@ from selfhost_cli import catalog as catalog_mod
 from selfhost_cli.advisor import Advice, advise, default_precision
 from selfhost_cli.budget import Baseline, GateResult, Limits, evaluate_gates
 from selfhost_cli.catalog.schema import Precision, Pricing
-from selfhost_cli.errors import ExitCode, InputFileError, SelfhostError, UsageError
+from selfhost_cli.errors import ExitCode, SelfhostError, UsageError
 from selfhost_cli.profile import Engine, Profile, check_ids, load_profile
 from selfhost_cli.render import Format
 from selfhost_cli.render import json_ as jr
 from selfhost_cli.render import markdown as md
 from selfhost_cli.render import table as tr
+from selfhost_cli.saved import load_saved_advice
 
 app = typer.Typer(
     name="selfhost",
@@ -134,13 +134,22 @@ def emit(text: str, out: Path | None) -> None:
     if out is None:
         sys.stdout.write(text)
         return
+    if out.is_dir():
+        raise UsageError(f"cannot write {out}: it is a folder", hint="name a file in it")
     folder = out.resolve().parent
     if not folder.is_dir():
-        raise UsageError(f"--out {out}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, out)
+        raise UsageError(f"cannot write {out}: folder {folder} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, out)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise UsageError(f"cannot write {out}: {exc.strerror}") from None
     _err(f"wrote {out}")
 
 
@@ -478,32 +487,8 @@ def check_cmd(
 
 def _load_baseline(path: Path, cat: catalog_mod.Catalog) -> Baseline:
     """A saved advise JSON (decision + the chosen option's cost), or a profile evaluated now."""
-    from selfhost_cli.yamlio import read_text
-
-    text = read_text(path)
-    if path.suffix.lower() == ".json":
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputFileError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
-        return _baseline_from_json(doc, path)
-    advice = advise(_profile(path, None, cat), cat, with_flips=False)
-    return Baseline(advice.decision.value, advice.chosen_monthly_usd, str(path))
-
-
-def _baseline_from_json(doc: Any, path: Path) -> Baseline:
-    if not isinstance(doc, dict) or doc.get("command") != "advise" or "decision" not in doc:
-        raise InputFileError(
-            f"{path}:1: not a saved `selfhost advise --format json` result",
-            hint="save one with: selfhost advise PROFILE --format json --out base.json",
-        )
-    decision = doc["decision"]
-    costs = [
-        o.get("monthly_usd")
-        for o in doc.get("options", [])
-        if o.get("kind") == decision and o.get("eligible") and o.get("monthly_usd") is not None
-    ]
-    return Baseline(decision, min(costs) if costs else None, str(path))
+    side = _diff_side(path, cat)
+    return Baseline(side["decision"], side["monthly_usd"], str(path))
 
 
 @app.command("diff")
@@ -539,22 +524,15 @@ def diff_cmd(
 
 def _diff_side(path: Path, cat: catalog_mod.Catalog) -> dict[str, Any]:
     """Decision, chosen monthly cost and self-hosted GPUs, from a saved JSON or a profile evaluated now."""
-    from selfhost_cli.yamlio import read_text
-
     if path.suffix.lower() == ".json":
-        text = read_text(path)
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputFileError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
-        base = _baseline_from_json(doc, path)
-        own: dict[str, Any] = next((o for o in doc.get("options", []) if o.get("kind") == "self_host"), {})
+        saved = load_saved_advice(path)
+        own = saved.self_host
         return {
             "source": str(path),
-            "decision": base.decision,
-            "monthly_usd": base.monthly_usd,
-            "self_host_gpus": (own.get("capacity") or {}).get("gpus"),
-            "self_host_monthly_usd": own.get("monthly_usd"),
+            "decision": saved.decision,
+            "monthly_usd": saved.chosen_monthly_usd,
+            "self_host_gpus": own.capacity.gpus if own and own.capacity else None,
+            "self_host_monthly_usd": own.monthly_usd if own else None,
         }
     advice = advise(_profile(path, None, cat), cat, with_flips=False)
     own_opt = advice.option("self_host")

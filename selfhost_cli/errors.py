@@ -46,9 +46,13 @@ class InputFileError(SelfhostError):
 def suggestions(word: str, choices: Iterable[str], n: int = 3) -> list[str]:
     """Close matches for a mistyped id or key, best first; also ids that contain the word."""
     pool = list(choices)
-    close = difflib.get_close_matches(word, pool, n=n, cutoff=0.6)
-    contained = [c for c in pool if word and word.lower() in c.lower() and c not in close]
-    return (close + contained)[:n]
+    lowered = word.lower()
+    # ids that start with what was typed ('h100' -> 'h100-sxm') first, then spelling neighbours, then
+    # ids containing it (only for words long enough to mean something)
+    prefixed = sorted((c for c in pool if lowered and c.lower().startswith(lowered)), key=len)
+    close = [c for c in difflib.get_close_matches(word, pool, n=n, cutoff=0.6) if c not in prefixed]
+    contained = [c for c in pool if len(lowered) >= 3 and lowered in c.lower() and c not in prefixed + close]
+    return (prefixed + close + contained)[:n]
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:

@@ -277,7 +277,9 @@ def _wording(err: Any, loc: Loc, model: type[BaseModel]) -> tuple[str, str | Non
     }
     if kind in bounds:
         words, key = bounds[kind]
-        return f"{words} {ctx.get(key)}{got}", None
+        limit = ctx.get(key)
+        shown_limit = f"{limit:g}" if isinstance(limit, float) else str(limit)
+        return f"{words} {shown_limit}{got}", None
     if kind in {"enum", "literal_error"}:
         expected = str(ctx.get("expected", "")).replace("'", "")
         choices = [c.strip() for c in re.split(r",| or ", expected) if c.strip()]

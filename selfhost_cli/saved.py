@@ -1,0 +1,65 @@
+"""Saved `selfhost advise --format json` results, read back as baselines for `check` and `diff`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from selfhost_cli.errors import InputFileError
+from selfhost_cli.yamlio import parse, read_text, validate
+
+
+class _Lenient(BaseModel):
+    """Saved results carry many more keys than a baseline needs: ignore them, type-check the rest."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class SavedCapacity(_Lenient):
+    gpus: int | None = None
+
+
+class SavedOption(_Lenient):
+    kind: Literal["api", "self_host", "hybrid"]
+    eligible: bool
+    monthly_usd: float | None = Field(default=None, ge=0)
+    capacity: SavedCapacity | None = None
+
+
+class SavedAdvice(_Lenient):
+    schema_version: Literal[1]
+    command: Literal["advise"]
+    decision: Literal["api", "self_host", "hybrid"]
+    options: list[SavedOption]
+
+    @property
+    def chosen_monthly_usd(self) -> float | None:
+        """The cheapest eligible option of the decided kind, as `Advice.chosen_monthly_usd`."""
+        costs = [
+            o.monthly_usd for o in self.options if o.kind == self.decision and o.eligible and o.monthly_usd is not None
+        ]
+        return min(costs) if costs else None
+
+    @property
+    def self_host(self) -> SavedOption | None:
+        return next((o for o in self.options if o.kind == "self_host"), None)
+
+
+def load_saved_advice(path: Path) -> SavedAdvice:
+    """Read a saved advise JSON; anything else is an input error with its line."""
+    text = read_text(path)
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputFileError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+    doc = parse(text, str(path))  # JSON is YAML: the parse keeps each key's line for messages
+    try:
+        return validate(SavedAdvice, doc, "saved advise result")
+    except InputFileError as exc:
+        raise InputFileError(
+            f"{path}:1: not a saved `selfhost advise --format json` result\n{exc.message}",
+            hint="save one with: selfhost advise PROFILE --format json --out base.json",
+        ) from None
