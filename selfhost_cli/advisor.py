@@ -13,6 +13,7 @@ from selfhost_cli.catalog.schema import ApiOffering, GpuSpec, ModelSpec, Precisi
 from selfhost_cli.costs import (
     DAYS_PER_MONTH,
     HOURS_PER_MONTH,
+    ApiCost,
     ApiPrices,
     api_monthly_cost,
     autoscaled_replicas,
@@ -29,6 +30,7 @@ from selfhost_cli.profile import (
     Redundancy,
     Residency,
     ThirdParty,
+    Workload,
 )
 from selfhost_cli.rules import (
     RISK_MARGIN,
@@ -211,9 +213,16 @@ def to_api(a: ApiOffering | InlineApi) -> ApiCandidate:
     return ApiCandidate(a.id, prices, a.source, getattr(a, "as_of", None))
 
 
+def api_cost_at(api: ApiCandidate, workload: Workload, tokens_per_day: float) -> ApiCost:
+    """The offering's monthly bill for `tokens_per_day` at the workload's input, cached and batch shares."""
+    return api_monthly_cost(
+        api.prices, tokens_per_day, workload.input_share_resolved, workload.cached_input_share, workload.batch_share
+    )
+
+
 def _api_option(api: ApiCandidate, profile: Profile, excluded_by: list[str], volume: float) -> Option:
     w = profile.workload
-    cost = api_monthly_cost(api.prices, volume, w.input_share_resolved, w.cached_input_share, w.batch_share)
+    cost = api_cost_at(api, w, volume)
     breakdown = {
         "input_usd": round(cost.input_usd, 2),
         "cached_input_usd": round(cost.cached_input_usd, 2),
@@ -401,9 +410,7 @@ def _hybrid_option(
         own = self_host_monthly_cost(
             k * plan.tp * HOURS_PER_MONTH, hourly, s.ops_fte, s.fte_annual_usd, s.other_monthly_usd
         )
-        api = api_monthly_cost(
-            best_api.prices, work.tokens_per_day * share, w.input_share_resolved, w.cached_input_share, w.batch_share
-        )
+        api = api_cost_at(best_api, w, work.tokens_per_day * share)
         return own.monthly_usd + api.monthly_usd, share, own, api
 
     top = fleet.serving_replicas - 1
@@ -705,9 +712,7 @@ def _breakeven(profile: Profile, sh: SelfHostInputs, apis: list[ApiCandidate]) -
     cheapest = min(apis, key=lambda a: api_monthly_cost(a.prices, 1e9, w.input_share_resolved).monthly_usd)
 
     def api_usd(volume: float) -> float:
-        return api_monthly_cost(
-            cheapest.prices, volume, w.input_share_resolved, w.cached_input_share, w.batch_share
-        ).monthly_usd
+        return api_cost_at(cheapest, w, volume).monthly_usd
 
     volume = breakeven_volume(lambda v: self_host_cost_at(sh, profile, v), api_usd)
     if volume is None:

@@ -9,12 +9,13 @@ from selfhost_cli.advisor import (
     ApiCandidate,
     PlanCache,
     api_candidates,
+    api_cost_at,
     self_host_cost_at,
     self_host_inputs,
 )
 from selfhost_cli.catalog import Catalog, prices_for
 from selfhost_cli.catalog.schema import Pricing
-from selfhost_cli.costs import ApiPrices, api_monthly_cost, breakeven_volume
+from selfhost_cli.costs import ApiPrices, breakeven_volume
 from selfhost_cli.profile import Profile
 from selfhost_cli.sizing import Infeasible
 
@@ -91,9 +92,7 @@ def breakeven(
             for api in apis:
 
                 def api_usd(volume: float, api: ApiCandidate = api) -> float:
-                    return api_monthly_cost(
-                        api.prices, volume, w.input_share_resolved, w.cached_input_share, w.batch_share
-                    ).monthly_usd
+                    return api_cost_at(api, w, volume).monthly_usd
 
                 if isinstance(sh.plans, Infeasible):
                     rows.append(
@@ -117,7 +116,7 @@ def breakeven(
                 )
                 if full is not None and (best is None or full < best[0]):
                     best = (full, variant, api)
-    chart, title = _chart(best, cache, w.input_share_resolved, w.cached_input_share, w.batch_share)
+    chart, title = _chart(best, cache)
     if not rows:
         warnings.append("no GPU × pricing tier with a known price: give --gpu-hourly-usd")
     return Breakeven(model.id, model.note, rows, title, chart, min(dates).isoformat() if dates else None, warnings)
@@ -131,9 +130,7 @@ def _note(full: float | None, gpu_only: float | None, basis: str) -> str:
     return basis
 
 
-def _chart(
-    best: tuple[float, Profile, ApiCandidate] | None, cache: PlanCache, input_share: float, cached: float, batch: float
-) -> tuple[list[CurvePoint], str]:
+def _chart(best: tuple[float, Profile, ApiCandidate] | None, cache: PlanCache) -> tuple[list[CurvePoint], str]:
     if best is None:
         return [], "no break-even to chart"
     _, profile, api = best
@@ -141,7 +138,7 @@ def _chart(
     points = [
         CurvePoint(
             v,
-            api_monthly_cost(api.prices, v, input_share, cached, batch).monthly_usd,
+            api_cost_at(api, profile.workload, v).monthly_usd,
             self_host_cost_at(sh, profile, v),
         )
         for v in CHART_VOLUMES

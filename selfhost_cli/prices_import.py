@@ -252,6 +252,19 @@ class _Skip(Exception):
     """An input entry that cannot be converted; the message says why."""
 
 
+def _need_both(
+    price_in: Decimal | None, price_out: Decimal | None, in_name: str, out_name: str, why_out: str
+) -> tuple[Decimal, Decimal]:
+    """Both prices, or skip the entry."""
+    if price_in is None and price_out is None:
+        raise _Skip(f"no {in_name} or {out_name} (no per-token price)")
+    if price_in is None:
+        raise _Skip(f"no {in_name} (both prices are needed)")
+    if price_out is None:
+        raise _Skip(f"no {out_name} ({why_out})")
+    return price_in, price_out
+
+
 def _number(value: object, what: str) -> Decimal | None:
     """A price from JSON as an exact Decimal (None when absent); a non-number or negative skips the entry."""
     if value is None:
@@ -447,12 +460,9 @@ def _litellm_entry(key: str, entry: object, as_of: dt.date) -> _RawApi:
             raise _Skip(f"deprecated since {deprecated_on.isoformat()}")
     price_in = _number(entry.get("input_cost_per_token"), "input_cost_per_token")
     price_out = _number(entry.get("output_cost_per_token"), "output_cost_per_token")
-    if price_in is None and price_out is None:
-        raise _Skip("no input_cost_per_token or output_cost_per_token (no per-token price)")
-    if price_in is None:
-        raise _Skip("no input_cost_per_token (both prices are needed)")
-    if price_out is None:
-        raise _Skip("no output_cost_per_token (both prices are needed)")
+    price_in, price_out = _need_both(
+        price_in, price_out, "input_cost_per_token", "output_cost_per_token", "both prices are needed"
+    )
     cached = _number(entry.get("cache_read_input_token_cost"), "cache_read_input_token_cost")
     raw = _RawApi(
         label=key,
@@ -570,12 +580,9 @@ def _genai_model(label: str, pid: str, model: object, page: str | None, as_of: d
     price_in = _genai_price(prices.get("input_mtok"), "input_mtok", tiered)
     price_out = _genai_price(prices.get("output_mtok"), "output_mtok", tiered)
     cached = _genai_price(prices.get("cache_read_mtok"), "cache_read_mtok", tiered)
-    if price_in is None and price_out is None:
-        raise _Skip("no input_mtok or output_mtok (no per-token price)")
-    if price_in is None:
-        raise _Skip("no input_mtok (both prices are needed)")
-    if price_out is None:
-        raise _Skip("no output_mtok (an embedding or input-only model; both prices are needed)")
+    price_in, price_out = _need_both(
+        price_in, price_out, "input_mtok", "output_mtok", "an embedding or input-only model; both prices are needed"
+    )
     if tiered:
         warnings.append(f"{label}: tiered prices; imported the base (first) tier: {', '.join(tiered)}")
     if prices.get("requests_kcount") is not None:

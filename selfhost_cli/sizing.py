@@ -111,19 +111,6 @@ def most_efficient(plans: list[ReplicaPlan]) -> ReplicaPlan:
     return best
 
 
-def plan_replica(
-    model: ModelSpec,
-    gpu: GpuSpec,
-    precision: Precision,
-    engine: EngineProfile,
-    shape: RequestShape,
-    tp: int | None = None,
-) -> ReplicaPlan | Infeasible:
-    """The most efficient layout per GPU (see `most_efficient`)."""
-    plans = plan_replicas(model, gpu, precision, engine, shape, tp)
-    return plans if isinstance(plans, Infeasible) else most_efficient(plans)
-
-
 def per_gpu(plan: ReplicaPlan) -> float:
     return plan.output_tokens_per_s / plan.tp
 

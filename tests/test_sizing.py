@@ -24,7 +24,6 @@ from selfhost_cli.sizing import (
     fleet_for_peak,
     fleet_for_peak_best,
     most_efficient,
-    plan_replica,
     plan_replicas,
 )
 
@@ -176,7 +175,8 @@ def test_plan_replicas_infeasible_when_latency_cannot_be_met():
     assert "latency target" in result.reason
 
 
-def test_plan_replica_fixed_tp():
-    plan = plan_replica(CATALOG.model("llama-3.1-70b"), CATALOG.gpu("h100-sxm"), Precision.FP8,
-                        ENGINES[Engine.VLLM], SHAPE, tp=4)
-    assert isinstance(plan, ReplicaPlan) and plan.tp == 4
+def test_plan_replicas_fixed_tp():
+    plans = plan_replicas(CATALOG.model("llama-3.1-70b"), CATALOG.gpu("h100-sxm"), Precision.FP8,
+                          ENGINES[Engine.VLLM], SHAPE, tp=4)
+    assert not isinstance(plans, Infeasible) and [p.tp for p in plans] == [4]
+    assert isinstance(most_efficient(plans), ReplicaPlan)
