@@ -67,7 +67,9 @@ def main_callback(
     catalog: Annotated[
         list[Path] | None,
         typer.Option(
-            "--catalog", help="A user catalog file (models/gpus/apis) merged over the bundled ones; repeatable."
+            "--catalog",
+            metavar="FILE",
+            help="A user catalog file (models/gpus/apis) merged over the bundled ones; repeatable.",
         ),
     ] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="Plain text output (also NO_COLOR=1).")] = False,

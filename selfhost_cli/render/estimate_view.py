@@ -50,7 +50,7 @@ def table(report: EstimateReport) -> RenderableType:
     rows += [
         (
             "memory per GPU",
-            f"{mem['gpu_gb']:.1f} GB: weights {mem['weights_gb_per_gpu']:.1f}, reserve "
+            f"{mem['gpu_gb']:.1f} GB ({report.gpu.memory_gb:g} GiB): weights {mem['weights_gb_per_gpu']:.1f}, reserve "
             f"{mem['reserve_gb_per_gpu']:.1f}, KV cache {mem['kv_cache_gb_per_gpu']:.1f} "
             f"({mem['max_sequences_per_replica']} sequences)",
         ),
