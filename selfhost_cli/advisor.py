@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from selfhost_cli.catalog import Catalog, GpuHourly, gpu_hourly
 from selfhost_cli.catalog.schema import ApiOffering, GpuSpec, ModelSpec, Precision
@@ -128,8 +128,24 @@ class Advice:
     @property
     def chosen_monthly_usd(self) -> float | None:
         """Monthly USD of the recommended option (the cheapest eligible one of its kind)."""
-        opts = [o for o in self.options if o.kind == self.decision.value and o.eligible and o.monthly_usd is not None]
-        return min((o.monthly_usd for o in opts), default=None)  # type: ignore[type-var]
+        return chosen_monthly_usd(self.decision.value, self.options)
+
+
+class PricedOption(Protocol):
+    """What picking the recommended cost needs of an option (read-only: saved results are frozen)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def eligible(self) -> bool: ...
+    @property
+    def monthly_usd(self) -> float | None: ...
+
+
+def chosen_monthly_usd(decision: str, options: Sequence[PricedOption]) -> float | None:
+    """The cheapest eligible option of the decided kind (None when none has a known cost); live or saved results."""
+    costs = [o.monthly_usd for o in options if o.kind == decision and o.eligible and o.monthly_usd is not None]
+    return min(costs) if costs else None
 
 
 # ---------------------------------------------------------------- context shared by re-evaluations

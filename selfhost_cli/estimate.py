@@ -380,10 +380,21 @@ def tp_candidates(gpu: GpuSpec) -> list[int]:
     return out
 
 
-def smallest_fitting_tp(setup: Setup, input_tokens: float, output_tokens: float, min_sequences: int = 1) -> int | None:
-    """Smallest TP whose per-GPU memory holds the weights and `min_sequences` sequences' KV cache."""
+def smallest_fitting_tp(
+    setup: Setup,
+    input_tokens: float,
+    output_tokens: float,
+    gpus: int | None = None,
+    concurrency: float | None = None,
+) -> int | None:
+    """Smallest power-of-two TP within the node (dividing `gpus` if given) whose per-GPU memory holds the
+    weights and the KV cache of `concurrency` sequences spread over the replicas (one sequence if None)."""
     for tp in tp_candidates(setup.gpu):
-        if memory(with_tp(setup, tp), input_tokens, output_tokens).max_sequences >= min_sequences:
+        if gpus is not None and (tp > gpus or gpus % tp):
+            continue
+        replicas = (gpus or tp) // tp
+        need = 1.0 if concurrency is None else concurrency / replicas
+        if memory(with_tp(setup, tp), input_tokens, output_tokens).max_sequences >= need:
             return tp
     return None
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from selfhost_cli.catalog.schema import GpuSpec, ModelSpec, Precision
 from selfhost_cli.engines import profile_for
-from selfhost_cli.estimate import Estimate, Setup, estimate_deployment, memory, tp_candidates
+from selfhost_cli.estimate import Estimate, Setup, estimate_deployment, smallest_fitting_tp, tp_candidates
 from selfhost_cli.profile import Engine
 
 
@@ -74,22 +74,6 @@ class EstimateReport:
         }
 
 
-def choose_tp(
-    setup: Setup, gpus: int | None, input_tokens: float, output_tokens: float, concurrency: float | None
-) -> int:
-    """Smallest power-of-two TP (within the node, dividing `gpus` if given) whose memory holds the requested
-    concurrency (spread over the replicas), or one sequence at max throughput; the largest allowed if none
-    does (the estimate then says why)."""
-    allowed = [tp for tp in tp_candidates(setup.gpu) if gpus is None or (tp <= gpus and gpus % tp == 0)] or [1]
-    for tp in allowed:
-        replicas = (gpus or tp) // tp
-        need = 1.0 if concurrency is None else concurrency / replicas
-        setup_tp = Setup(setup.model, setup.gpu, setup.precision, setup.engine, tp)
-        if memory(setup_tp, input_tokens, output_tokens).max_sequences >= need:
-            return tp
-    return allowed[-1]
-
-
 def estimate_report(
     model: ModelSpec,
     gpu: GpuSpec,
@@ -104,7 +88,9 @@ def estimate_report(
     base = Setup(model, gpu, precision, profile_for(engine, gpu.id, model.id, precision.value), tp or 1)
     warnings: list[str] = []
     if tp is None:
-        tp = choose_tp(base, gpus, input_tokens, output_tokens, concurrency)
+        # the smallest TP that holds the load; else the largest allowed, and the estimate says why it fails
+        allowed = [t for t in tp_candidates(gpu) if gpus is None or (t <= gpus and gpus % t == 0)] or [1]
+        tp = smallest_fitting_tp(base, input_tokens, output_tokens, gpus, concurrency) or allowed[-1]
     if tp > gpu.max_gpus_per_node:
         warnings.append(
             f"TP{tp} spans nodes ({gpu.id} nodes hold {gpu.max_gpus_per_node}); the estimate assumes in-node links"

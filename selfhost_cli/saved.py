@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from selfhost_cli.advisor import chosen_monthly_usd
 from selfhost_cli.errors import InputFileError
 from selfhost_cli.yamlio import parse, read_text, validate
 
@@ -37,11 +38,8 @@ class SavedAdvice(_Lenient):
 
     @property
     def chosen_monthly_usd(self) -> float | None:
-        """The cheapest eligible option of the decided kind, as `Advice.chosen_monthly_usd`."""
-        costs = [
-            o.monthly_usd for o in self.options if o.kind == self.decision and o.eligible and o.monthly_usd is not None
-        ]
-        return min(costs) if costs else None
+        """The cheapest eligible option of the decided kind, as for a live result."""
+        return chosen_monthly_usd(self.decision, self.options)
 
     @property
     def self_host(self) -> SavedOption | None:
