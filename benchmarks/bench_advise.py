@@ -12,10 +12,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from selfhost_cli import catalog
 from selfhost_cli.advisor import advise
+
+from selfhost_cli import catalog
 from selfhost_cli.breakeven import breakeven
-from selfhost_cli.catalog.schema import Pricing
+from selfhost_cli.enums import Pricing
 from selfhost_cli.profile import load_profile
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,9 +16,9 @@ import yaml
 
 from selfhost_cli import catalog
 from selfhost_cli.calibration import accuracy, bundled_rows
-from selfhost_cli.catalog.schema import Precision
-from selfhost_cli.engines import ENGINES, HARDWARE, Hardware
-from selfhost_cli.estimate import Setup, step
+from selfhost_cli.deploy.engines import ENGINES, HARDWARE, Hardware
+from selfhost_cli.deploy.estimate import Setup, step
+from selfhost_cli.enums import Precision
 from selfhost_cli.profile import Engine
 
 

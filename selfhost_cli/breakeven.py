@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from selfhost_cli.advisor import (
+from selfhost_cli.advise.candidates import (
     ApiCandidate,
     PlanCache,
+    SelfHostCandidate,
     api_candidates,
-    api_cost_at,
-    self_host_cost_at,
-    self_host_inputs,
+    picked_apis,
+    self_host_candidate,
 )
+from selfhost_cli.advise.pricing import price_self_host
+from selfhost_cli.advise.workload import Workload, workload
 from selfhost_cli.catalog import Catalog, prices_for
-from selfhost_cli.catalog.schema import Pricing
-from selfhost_cli.costs import ApiPrices, breakeven_volume
-from selfhost_cli.profile import Profile
-from selfhost_cli.sizing import Infeasible
+from selfhost_cli.costs import ApiPrices, api_monthly_cost, breakeven_volume
+from selfhost_cli.deploy.engines import BUNDLED_ENGINES, EngineSet
+from selfhost_cli.deploy.sizing import Infeasible
+from selfhost_cli.enums import Confidence, Pricing
+from selfhost_cli.profile import Profile, SelfHosting
 
 # Volumes the cost-vs-volume chart is drawn at (tokens/day).
 CHART_VOLUMES = [1e6 * 10 ** (i / 2) for i in range(0, 11)]  # 1M .. 100B
@@ -53,60 +56,83 @@ class Breakeven:
     warnings: list[str]
 
 
-def suitable_gpus(catalog: Catalog, profile: Profile) -> list[str]:
+def suitable_gpus(catalog: Catalog) -> list[str]:
     """GPUs with at least one price row whose node can hold the model (checked when sizing)."""
     return [g.id for g in catalog.gpus.values() if g.prices]
 
 
+def api_usd_at(api: ApiCandidate, work: Workload, tokens_per_day: float) -> float:
+    """The offering's monthly bill at `tokens_per_day` with the workload's input, cached and batch shares."""
+    return api_monthly_cost(
+        api.prices, tokens_per_day, work.input_share, work.cached_input_share, work.batch_share
+    ).monthly_usd
+
+
+def self_host_usd_at(
+    cand: SelfHostCandidate, work: Workload, s: SelfHosting, tokens_per_day: float, gpu_only: bool = False
+) -> float | None:
+    """Monthly USD of the self-hosted fleet sized for `tokens_per_day`; `gpu_only` is the figure usually
+    quoted: GPU-hours of the serving replicas alone (no spare, no people, no other costs)."""
+    if gpu_only:
+        cand = replace(cand, spare_replicas=0)
+        s = s.model_copy(update={"ops_fte": 0.0, "other_monthly_usd": 0.0})
+    return price_self_host(cand, work.at_volume(tokens_per_day), s).monthly_usd
+
+
 def breakeven(
-    profile: Profile, catalog: Catalog, gpus: list[str], pricings: list[Pricing], adhoc_api: ApiPrices | None = None
+    profile: Profile,
+    catalog: Catalog,
+    gpus: list[str],
+    pricings: list[Pricing],
+    adhoc_api: ApiPrices | None = None,
+    *,
+    engines: EngineSet = BUNDLED_ENGINES,
 ) -> Breakeven:
     """Rows for every GPU × pricing tier × API offering; tiers without a price are skipped, never $0."""
-    cache = PlanCache(catalog)
-    model = catalog.model(profile.models.self_hosted)
-    apis = api_candidates(profile, catalog, model) if adhoc_api is None or profile.models.api else []
+    cache = PlanCache()
+    model = catalog.model(profile.models.self_hosted_ids[0])
+    work = workload(profile)
+    apis = api_candidates(profile, catalog) if adhoc_api is None or profile.models.api else []
+    if not apis and adhoc_api is None:
+        apis = picked_apis(profile, catalog, [model], [])
     if adhoc_api:
-        apis.append(ApiCandidate("ad-hoc", adhoc_api, "--api-price-in/--api-price-out", None))
-    w = profile.workload
+        apis.append(
+            ApiCandidate(
+                "ad-hoc", adhoc_api, "--api-price-in/--api-price-out", None, None, None, None, Confidence.MEDIUM, True
+            )
+        )
     rows: list[Row] = []
     warnings: list[str] = []
     dates = [a.as_of for a in apis if a.as_of]
-    best: tuple[float, Profile, ApiCandidate] | None = None
+    best: tuple[float, SelfHostCandidate, SelfHosting, ApiCandidate] | None = None
     for gpu_id in gpus:
         gpu = catalog.gpu(gpu_id)
         tiers = pricings or sorted({p.pricing for p in gpu.prices}, key=list(Pricing).index)
         for tier in tiers:
             if not profile.self_hosting.gpu_hourly_usd and not prices_for(gpu, tier):
                 continue
-            variant = profile.model_copy(
-                update={
-                    "self_hosting": profile.self_hosting.model_copy(
-                        update={"gpu": gpu_id, "pricing": tier, "gpus": None}
-                    )
-                }
-            )
-            sh = self_host_inputs(variant, cache)
-            gpus_min = None if isinstance(sh.plans, Infeasible) else min(p.tp for p in sh.plans)
-            if sh.hourly and sh.hourly.as_of:
-                dates.append(sh.hourly.as_of)
+            s = profile.self_hosting.model_copy(update={"gpu": gpu_id, "pricing": tier, "gpus": None})
+            variant = profile.model_copy(update={"self_hosting": s})
+            cand = self_host_candidate(variant, work, catalog, engines, cache, model)
+            gpus_min = None if isinstance(cand.plans, Infeasible) else min(p.tp for p in cand.plans)
+            if cand.hourly and cand.hourly.as_of:
+                dates.append(cand.hourly.as_of)
             for api in apis:
-
-                def api_usd(volume: float, api: ApiCandidate = api) -> float:
-                    return api_cost_at(api, w, volume).monthly_usd
-
-                if isinstance(sh.plans, Infeasible):
+                if isinstance(cand.plans, Infeasible):
                     rows.append(
-                        Row(gpu_id, tier.value, None, api.id, None, None, None, f"does not fit: {sh.plans.reason}")
+                        Row(gpu_id, tier.value, None, api.id, None, None, None, f"does not fit: {cand.plans.reason}")
                     )
                     continue
-                full = breakeven_volume(functools.partial(self_host_cost_at, sh, variant), api_usd)
-                gpu_only = breakeven_volume(functools.partial(self_host_cost_at, sh, variant, gpu_only=True), api_usd)
-                note = _note(full, gpu_only, sh.hourly.basis if sh.hourly else "")
+                api_usd = functools.partial(api_usd_at, api, work)
+                full = breakeven_volume(functools.partial(self_host_usd_at, cand, work, s), api_usd)
+                gpu_only = breakeven_volume(functools.partial(self_host_usd_at, cand, work, s, gpu_only=True), api_usd)
+                hourly = cand.hourly
+                note = _note(full, gpu_only, hourly.basis if hourly else "")
                 rows.append(
                     Row(
                         gpu_id,
                         tier.value,
-                        round(sh.hourly.usd_per_gpu_hour, 4) if sh.hourly else None,
+                        round(hourly.usd_per_gpu_hour, 4) if hourly else None,
                         api.id,
                         gpus_min,
                         full,
@@ -115,8 +141,8 @@ def breakeven(
                     )
                 )
                 if full is not None and (best is None or full < best[0]):
-                    best = (full, variant, api)
-    chart, title = _chart(best, cache)
+                    best = (full, cand, s, api)
+    chart, title = _chart(best, work)
     if not rows:
         warnings.append("no GPU × pricing tier with a known price: give --gpu-hourly-usd")
     return Breakeven(model.id, model.note, rows, title, chart, min(dates).isoformat() if dates else None, warnings)
@@ -130,21 +156,12 @@ def _note(full: float | None, gpu_only: float | None, basis: str) -> str:
     return basis
 
 
-def _chart(best: tuple[float, Profile, ApiCandidate] | None, cache: PlanCache) -> tuple[list[CurvePoint], str]:
+def _chart(
+    best: tuple[float, SelfHostCandidate, SelfHosting, ApiCandidate] | None, work: Workload
+) -> tuple[list[CurvePoint], str]:
     if best is None:
         return [], "no break-even to chart"
-    _, profile, api = best
-    sh = self_host_inputs(profile, cache)
-    points = [
-        CurvePoint(
-            v,
-            api_cost_at(api, profile.workload, v).monthly_usd,
-            self_host_cost_at(sh, profile, v),
-        )
-        for v in CHART_VOLUMES
-    ]
-    title = (
-        f"Monthly cost vs volume: {api.id} vs {profile.models.self_hosted} on "
-        f"{profile.self_hosting.gpu} ({profile.self_hosting.pricing.value}), fully loaded"
-    )
+    _, cand, s, api = best
+    points = [CurvePoint(v, api_usd_at(api, work, v), self_host_usd_at(cand, work, s, v)) for v in CHART_VOLUMES]
+    title = f"Monthly cost vs volume: {api.id} vs {cand.model.id} on {cand.gpu.id} ({s.pricing.value}), fully loaded"
     return points, title

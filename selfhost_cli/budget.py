@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from selfhost_cli.advisor import Advice
+from selfhost_cli.advise import Advice
+from selfhost_cli.enums import Decision, WarningCode
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,12 @@ class GateResult:
 
 
 def evaluate_gates(advice: Advice, limits: Limits, baseline: Baseline | None) -> GateResult:
-    """Each configured gate, pass or fail; an unknown cost fails a budget gate (never treated as $0)."""
+    """Each configured gate, pass or fail; an unknown cost fails a budget gate (never treated as $0), and a
+    profile with no feasible option (`none`) fails whatever its budgets."""
     cost = advice.chosen_monthly_usd
     result = GateResult(advice.profile_name, advice.decision.value, _r(cost))
+    if advice.decision is Decision.NONE:
+        result.gates.append(Gate("feasible_option", "api, self_host or hybrid", "none", False))
     if limits.max_monthly_usd is not None:
         ok = cost is not None and cost <= limits.max_monthly_usd
         result.gates.append(Gate("max_monthly_usd", limits.max_monthly_usd, _r(cost), ok))
@@ -73,7 +77,7 @@ def evaluate_gates(advice: Advice, limits: Limits, baseline: Baseline | None) ->
             )
         )
     if limits.strict:
-        stale = [w for w in advice.warnings if w.startswith(("stale price", "no "))]
+        stale = [w.message for w in advice.warned(WarningCode.STALE_PRICE, WarningCode.PRICE_UNKNOWN)]
         result.gates.append(Gate("prices_known_and_fresh", "no stale or unknown prices", stale or "ok", not stale))
     return result
 

@@ -15,10 +15,9 @@ from typing import Any, Literal
 from pydantic import Field
 
 from selfhost_cli.catalog import Catalog
-from selfhost_cli.catalog.schema import Precision, Sourced, Strict
-from selfhost_cli.engines import ENGINES, HARDWARE, EngineProfile, Hardware, set_user_calibrations
-from selfhost_cli.errors import InputFileError, UsageError
-from selfhost_cli.estimate import (
+from selfhost_cli.catalog.schema import Sourced, Strict
+from selfhost_cli.deploy.engines import ENGINES, HARDWARE, Calibration, EngineProfile, EngineSet, Hardware
+from selfhost_cli.deploy.estimate import (
     Setup,
     concurrency_for_latency,
     generation_only,
@@ -26,8 +25,9 @@ from selfhost_cli.estimate import (
     smallest_fitting_tp,
     steady_state,
 )
-from selfhost_cli.profile import Engine
-from selfhost_cli.sizing import TARGET_PEAK_UTILIZATION
+from selfhost_cli.deploy.sizing import TARGET_PEAK_UTILIZATION
+from selfhost_cli.enums import Engine, Precision
+from selfhost_cli.errors import InputFileError, UsageError
 from selfhost_cli.yamlio import load_file, parse, validate
 
 Scenario = Literal["offline", "server", "online", "static_batch", "single_stream"]
@@ -223,13 +223,13 @@ def load_user_calibration(path: Path | None) -> UserCalibrationFile:
     return validate(UserCalibrationFile, load_file(target), "calibration file")
 
 
-def activate(calibrations: UserCalibrationFile) -> None:
-    """Make the estimator use these calibrations (engines.profile_for consults them)."""
-    set_user_calibrations(
-        [
-            (c.engine, c.gpu, c.model, c.precision.value if c.precision else None, c.software_efficiency)
+def engine_set(calibrations: UserCalibrationFile) -> EngineSet:
+    """The engine constants with these user calibrations applied (passed to the core, never global)."""
+    return EngineSet(
+        tuple(
+            Calibration(c.engine, c.gpu, c.model, c.precision.value if c.precision else None, c.software_efficiency)
             for c in calibrations.calibrations
-        ]
+        )
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import io
 import os
@@ -17,11 +18,13 @@ from rich.console import Console, RenderableType
 
 from selfhost_cli import __version__
 from selfhost_cli import catalog as catalog_mod
-from selfhost_cli.advisor import Advice, advise, default_precision
+from selfhost_cli.advise import Advice, advise
+from selfhost_cli.advise.candidates import default_precision
 from selfhost_cli.budget import Baseline, GateResult, Limits, evaluate_gates
-from selfhost_cli.catalog.schema import Precision, Pricing
+from selfhost_cli.deploy.engines import EngineSet
+from selfhost_cli.enums import Engine, Precision, Pricing
 from selfhost_cli.errors import ExitCode, SelfhostError, UsageError
-from selfhost_cli.profile import Engine, Profile, check_ids, load_profile
+from selfhost_cli.profile import Profile, check_ids, load_profile
 from selfhost_cli.render import Format
 from selfhost_cli.render import json_ as jr
 from selfhost_cli.render import markdown as md
@@ -195,9 +198,9 @@ def advise_cmd(
     out: OutOpt = None,
 ) -> None:
     """Recommend api, self_host or hybrid for a workload profile, with reasons, costs and the capacity plan."""
-    _use_calibration(calibration)
+    engines = _engines(calibration)
     cat = _catalog()
-    advice = advise(_profile(profile, set_, cat), cat)
+    advice = advise(_profile(profile, set_, cat), cat, today=dt.date.today(), engines=engines)
     warn_all(advice.warnings)
     emit(_render_advice(advice, fmt), out)
 
@@ -299,11 +302,21 @@ def estimate_cmd(
 
     if concurrency is not None and max_throughput:
         raise UsageError("give --concurrency or --max-throughput, not both")
-    _use_calibration(calibration)
+    engines = _engines(calibration)
     cat = _catalog()
     spec_model, spec_gpu = cat.model(model), cat.gpu(gpu)
     prec = precision or default_precision(spec_model, spec_gpu)
-    report = estimate_report(spec_model, spec_gpu, prec, engine, gpus, tp, input_tokens, output_tokens, concurrency)
+    report = estimate_report(
+        spec_model,
+        spec_gpu,
+        prec,
+        engines.profile(engine, gpu, model, prec.value),
+        gpus,
+        tp,
+        input_tokens,
+        output_tokens,
+        concurrency,
+    )
     warn_all(report.warnings)
     if fmt is Format.JSON:
         emit(jr.dumps(jr.envelope("estimate", report.payload(), report.warnings, None)), out)
@@ -360,7 +373,7 @@ def breakeven_cmd(
 
     if (api_price_in is None) != (api_price_out is None):
         raise UsageError("--api-price-in and --api-price-out go together")
-    _use_calibration(calibration)
+    engines = _engines(calibration)
     cat = _catalog()
     cat.model(model)
     for g in gpu or []:
@@ -369,7 +382,7 @@ def breakeven_cmd(
         cat.api(a)
     base = _breakeven_profile(cat, profile, set_, model, api, gpu_hourly_usd, precision, ops_fte, input_share)
     adhoc = ApiPrices(api_price_in, api_price_out) if api_price_in is not None and api_price_out is not None else None
-    result = breakeven(base, cat, gpu or suitable_gpus(cat, base), list(pricing or []), adhoc)
+    result = breakeven(base, cat, gpu or suitable_gpus(cat), list(pricing or []), adhoc, engines=engines)
     warn_all(result.warnings)
     if fmt is Format.JSON:
         emit(
@@ -453,15 +466,15 @@ def check_cmd(
     """CI budget gate: evaluate profiles against budgets and a baseline; exit 1 if any gate fails."""
     from selfhost_cli.render import check_view
 
-    _use_calibration(calibration)
+    engines = _engines(calibration)
     cat = _catalog()
     results: list[GateResult] = []
     warnings: list[str] = []
     dates: list[str] = []
-    base = _load_baseline(baseline, cat) if baseline else None
+    base = _load_baseline(baseline, cat, engines) if baseline else None
     for path in profiles:
         prof = _profile(path, set_, cat)
-        advice = advise(prof, cat, with_flips=False)
+        advice = advise(prof, cat, today=dt.date.today(), engines=engines, with_flips=False)
         warnings += [f"{path}: {w}" for w in advice.warnings]
         if advice.prices_as_of:
             dates.append(advice.prices_as_of)
@@ -487,9 +500,9 @@ def check_cmd(
         raise typer.Exit(int(ExitCode.GATE_FAILED))
 
 
-def _load_baseline(path: Path, cat: catalog_mod.Catalog) -> Baseline:
+def _load_baseline(path: Path, cat: catalog_mod.Catalog, engines: EngineSet) -> Baseline:
     """A saved advise JSON (decision + the chosen option's cost), or a profile evaluated now."""
-    side = _diff_side(path, cat)
+    side = _diff_side(path, cat, engines)
     return Baseline(side["decision"], side["monthly_usd"], str(path))
 
 
@@ -508,9 +521,9 @@ def diff_cmd(
     """What changed between two profiles or two saved results: decision, monthly cost, GPUs."""
     from selfhost_cli.render import check_view
 
-    _use_calibration(calibration)
+    engines = _engines(calibration)
     cat = _catalog()
-    sides = [_diff_side(p, cat) for p in (base, proposed)]
+    sides = [_diff_side(p, cat, engines) for p in (base, proposed)]
     rows = check_view.diff_rows(sides[0], sides[1])
     changed = sides[0]["decision"] != sides[1]["decision"]
     payload = {"base": sides[0], "proposed": sides[1], "decision_changed": changed, "changes": rows}
@@ -524,7 +537,7 @@ def diff_cmd(
         raise typer.Exit(int(ExitCode.GATE_FAILED))
 
 
-def _diff_side(path: Path, cat: catalog_mod.Catalog) -> dict[str, Any]:
+def _diff_side(path: Path, cat: catalog_mod.Catalog, engines: EngineSet) -> dict[str, Any]:
     """Decision, chosen monthly cost and self-hosted GPUs, from a saved JSON or a profile evaluated now."""
     if path.suffix.lower() == ".json":
         saved = load_saved_advice(path)
@@ -536,13 +549,13 @@ def _diff_side(path: Path, cat: catalog_mod.Catalog) -> dict[str, Any]:
             "self_host_gpus": own.capacity.gpus if own and own.capacity else None,
             "self_host_monthly_usd": own.monthly_usd if own else None,
         }
-    advice = advise(_profile(path, None, cat), cat, with_flips=False)
+    advice = advise(_profile(path, None, cat), cat, today=dt.date.today(), engines=engines, with_flips=False)
     own_opt = advice.option("self_host")
     return {
         "source": str(path),
         "decision": advice.decision.value,
         "monthly_usd": None if advice.chosen_monthly_usd is None else round(advice.chosen_monthly_usd, 2),
-        "self_host_gpus": (own_opt.capacity or {}).get("gpus") if own_opt else None,
+        "self_host_gpus": own_opt.capacity.gpus if own_opt and own_opt.capacity else None,
         "self_host_monthly_usd": None if not own_opt or own_opt.monthly_usd is None else round(own_opt.monthly_usd, 2),
     }
 
@@ -617,11 +630,9 @@ def calibrate_import_cmd(
     out: OutOpt = None,
 ) -> None:
     """Fit engine efficiency from a vllm bench serve or genai-perf result and save a user calibration."""
-    import datetime as dt
-
     from selfhost_cli import calibration as cal
-    from selfhost_cli.engines import profile_for
-    from selfhost_cli.estimate import Setup
+    from selfhost_cli.deploy.engines import BUNDLED_ENGINES
+    from selfhost_cli.deploy.estimate import Setup
 
     _no_markdown(fmt)
     if engine is Engine.IDEAL:
@@ -633,7 +644,7 @@ def calibrate_import_cmd(
     degree = tp or gpus
     if gpus % degree:
         raise UsageError(f"--gpus {gpus} is not a multiple of --tp {degree}")
-    setup = Setup(spec_model, spec_gpu, prec, profile_for(engine), degree)
+    setup = Setup(spec_model, spec_gpu, prec, BUNDLED_ENGINES.profile(engine), degree)
     fitted, before = cal.fit_efficiency(bench, setup, gpus)
     entry = cal.UserCalibration(
         engine=engine,
@@ -707,8 +718,6 @@ def prices_import_cmd(
     """Convert a public price file into a user catalog file (YAML) for --catalog; prints what was converted.
 
     The catalog goes to --out (atomically); without --out it goes to stdout and the summary to stderr."""
-    import datetime as dt
-
     from selfhost_cli.prices_import import convert, dump
     from selfhost_cli.yamlio import read_text
 
@@ -762,10 +771,11 @@ def prices_import_cmd(
         _err(summary.rstrip())
 
 
-def _use_calibration(path: Path | None) -> None:
+def _engines(path: Path | None) -> EngineSet:
+    """The engine constants with the user's calibration file (or the default one) applied."""
     from selfhost_cli import calibration as cal
 
-    cal.activate(cal.load_user_calibration(path))
+    return cal.engine_set(cal.load_user_calibration(path))
 
 
 def main() -> None:

@@ -61,14 +61,8 @@ import yaml
 from pydantic import ValidationError
 
 from selfhost_cli.catalog import Catalog
-from selfhost_cli.catalog.schema import (
-    ApiOffering,
-    Confidence,
-    GpuPrice,
-    GpuSpec,
-    Pricing,
-    UserCatalogFile,
-)
+from selfhost_cli.catalog.schema import ApiOffering, GpuPrice, GpuSpec, UserCatalogFile
+from selfhost_cli.enums import Confidence, Pricing
 from selfhost_cli.errors import InputFileError, UsageError
 
 Kind = Literal["litellm", "genai-prices", "skypilot"]

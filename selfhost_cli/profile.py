@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import math
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Discriminator, Field, Tag, model_validator
 
 from selfhost_cli.catalog import Catalog
-from selfhost_cli.catalog.schema import Precision, Pricing, Strict
+from selfhost_cli.catalog.schema import Capabilities, Strict
+from selfhost_cli.enums import (
+    CustomSampling,
+    Engine,
+    Expertise,
+    Precision,
+    Pricing,
+    QualityPolicy,
+    Redundancy,
+    Residency,
+    ThirdParty,
+)
 from selfhost_cli.errors import InputFileError, did_you_mean
 from selfhost_cli.yamlio import Document, load_file, parse, validate
 
@@ -39,42 +49,6 @@ def _no_bool(value: Any) -> Any:
 
 Number = Annotated[float, BeforeValidator(_no_bool)]
 Count = Annotated[int, BeforeValidator(_no_bool)]
-
-
-class Engine(str, Enum):
-    """Serving software; `ideal` is the measured hardware limit with no software overhead."""
-
-    VLLM = "vllm"
-    SGLANG = "sglang"
-    TRTLLM = "trtllm"
-    TGI = "tgi"
-    LLAMA_CPP = "llama.cpp"
-    LMDEPLOY = "lmdeploy"
-    IDEAL = "ideal"
-
-
-class ThirdParty(str, Enum):
-    ALLOWED = "allowed"
-    WITH_AGREEMENT = "with_agreement"
-    FORBIDDEN = "forbidden"
-
-
-class Residency(str, Enum):
-    ANY = "any"
-    US = "us"
-    EU = "eu"
-    ON_PREM = "on_prem"
-
-
-class Redundancy(str, Enum):
-    NONE = "none"
-    N_PLUS_1 = "n_plus_1"
-
-
-class Expertise(str, Enum):
-    NONE = "none"
-    SOME = "some"
-    STRONG = "strong"
 
 
 class Latency(Strict):
@@ -164,10 +138,17 @@ class Compliance(Strict):
     air_gapped: bool = False
 
 
+def _sampling_from_bool(value: Any) -> Any:
+    """`custom_sampling: true/false` (the original form) reads as preferred / none."""
+    if isinstance(value, bool):
+        return CustomSampling.PREFERRED if value else CustomSampling.NONE
+    return value
+
+
 class Customization(Strict):
     fine_tuned_weights: bool = False
     lora_adapters: Count = Field(default=0, ge=0)
-    custom_sampling: bool = False
+    custom_sampling: Annotated[CustomSampling, BeforeValidator(_sampling_from_bool)] = CustomSampling.NONE
     inference_time_techniques: list[str] = Field(default_factory=list)
 
 
@@ -179,6 +160,8 @@ class InlineApi(Strict):
     output_usd_per_1m: Number = Field(ge=0)
     cached_input_usd_per_1m: Number | None = Field(default=None, ge=0)
     batch_discount: Number | None = Field(default=None, ge=0, lt=1)
+    open_weight_model: str | None = Field(default=None, description="catalog model id it serves, if any")
+    capabilities: Capabilities | None = Field(default=None, description="what your contract gives; unknown if absent")
     source: str = "the profile"
 
 
@@ -192,9 +175,29 @@ ApiRef = Annotated[
 ]
 
 
+AUTO = "auto"
+
+
 class Models(Strict):
-    self_hosted: str = Field(default="llama-3.3-70b", min_length=1)
+    """Which open-weight model(s) to self-host (`auto`: those nearest the named APIs' quality) and which
+    API offerings to compare (named ones always; `quality` decides which the tool adds)."""
+
+    self_hosted: str | list[Annotated[str, Field(min_length=1)]] = Field(default="llama-3.3-70b", min_length=1)
     api: list[ApiRef] | None = None
+    quality: QualityPolicy = QualityPolicy.SAME_TIER
+
+    @model_validator(mode="after")
+    def _auto_needs_an_api(self) -> Models:
+        if self.self_hosted == AUTO and not self.api:
+            raise ValueError("self_hosted: auto picks the open-weight models nearest an API's quality: name it in api")
+        return self
+
+    @property
+    def self_hosted_ids(self) -> tuple[str, ...]:
+        """The model ids named (empty for `auto`)."""
+        if isinstance(self.self_hosted, str):
+            return () if self.self_hosted == AUTO else (self.self_hosted,)
+        return tuple(dict.fromkeys(self.self_hosted))
 
     @model_validator(mode="before")
     @classmethod
@@ -252,16 +255,19 @@ class Profile(Strict):
 
 def check_ids(profile: Profile, doc: Document, catalog: Catalog) -> None:
     """Catalog ids named in the profile exist; an unknown one is an input error at its line, with close matches."""
-    wanted: list[tuple[tuple[Any, ...], str, dict[str, Any]]] = [
-        (("models", "self_hosted"), profile.models.self_hosted, catalog.models),
-        (("self_hosting", "gpu"), profile.self_hosting.gpu, catalog.gpus),
-    ]
+    named = profile.models.self_hosted
+    wanted: list[tuple[tuple[Any, ...], str, dict[str, Any]]] = (
+        [(("models", "self_hosted"), named, catalog.models)]
+        if isinstance(named, str) and named != AUTO
+        else [(("models", "self_hosted", i), m, catalog.models) for i, m in enumerate(profile.models.self_hosted_ids)]
+    )
+    wanted.append((("self_hosting", "gpu"), profile.self_hosting.gpu, catalog.gpus))
     for i, api in enumerate(profile.models.api or []):
         if isinstance(api, str):
             wanted.append((("models", "api", i), api, catalog.apis))
     for loc, value, known in wanted:
         if value not in known:
-            kind = {"models": "model", "self_hosting": "gpu"}[loc[0]] if len(loc) == 2 else "api"
+            kind = {"self_hosted": "model", "gpu": "gpu", "api": "api"}[loc[1]]
             guess = did_you_mean(value, known)
             line = doc.line_of(loc)
             where = f"{doc.path}:{line}" if line else "--set"
@@ -294,20 +300,34 @@ def apply_override(doc: Document, item: str) -> None:
     if not parts:
         raise InputFileError(f"--set {item}: empty key", hint="e.g. --set workload.tokens_per_day=2e9")
     value = parse(raw, f"--set {key}").data
-    node: dict[str, Any] = doc.data
+    try:
+        set_in(doc.data, parts, value)
+    except KeyError as exc:
+        raise InputFileError(f"--set {item}: {exc.args[0]} is not a mapping in {doc.path}") from None
+    doc.lines[tuple(parts)] = 0  # 0 marks "from the command line" in messages
+
+
+def set_in(data: dict[str, Any], parts: list[str], value: Any) -> None:
+    """Set `value` at the key path `parts` of a profile document, as `--set` does (KeyError: a part is not a
+    mapping). A volume key replaces the other volume key; the request shape stays (latency, KV size)."""
+    node: dict[str, Any] = data
     for part in parts[:-1]:
         child = node.get(part)
         if child is None:
             child = node[part] = {}
         if not isinstance(child, dict):
-            raise InputFileError(f"--set {item}: {part} is not a mapping in {doc.path}")
+            raise KeyError(part)
         node = child
     node[parts[-1]] = value
-    loc = tuple(parts)
-    doc.lines[loc] = 0  # 0 marks "from the command line" in messages
-    # a volume given on the command line replaces the file's other volume key
     if parts == ["workload", "tokens_per_day"]:
-        node.pop("requests_per_minute", None)  # the request shape stays: it still sets latency and KV size
+        node.pop("requests_per_minute", None)
     if parts == ["workload", "requests_per_minute"]:
         node.pop("tokens_per_day", None)
         node.pop("input_share", None)
+
+
+def with_setting(profile: Profile, key: str, value: Any) -> Profile:
+    """The profile as `--set key=value` would make it (validated again); what flip points are checked with."""
+    data = profile.model_dump(mode="json", exclude_unset=True)
+    set_in(data, key.split("."), value)
+    return Profile.model_validate(data)

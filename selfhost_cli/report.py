@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from selfhost_cli.catalog.schema import GpuSpec, ModelSpec, Precision
-from selfhost_cli.engines import profile_for
-from selfhost_cli.estimate import Estimate, Setup, estimate_deployment, smallest_fitting_tp, tp_candidates
-from selfhost_cli.profile import Engine
+from selfhost_cli.catalog.schema import GpuSpec, ModelSpec
+from selfhost_cli.deploy.engines import EngineProfile
+from selfhost_cli.deploy.estimate import Estimate, Setup, estimate_deployment, smallest_fitting_tp, tp_candidates
+from selfhost_cli.enums import Precision
 
 
 @dataclass
@@ -78,14 +78,14 @@ def estimate_report(
     model: ModelSpec,
     gpu: GpuSpec,
     precision: Precision,
-    engine: Engine,
+    engine: EngineProfile,
     gpus: int | None,
     tp: int | None,
     input_tokens: float,
     output_tokens: float,
     concurrency: float | None,
 ) -> EstimateReport:
-    base = Setup(model, gpu, precision, profile_for(engine, gpu.id, model.id, precision.value), tp or 1)
+    base = Setup(model, gpu, precision, engine, tp or 1)
     warnings: list[str] = []
     if tp is None:
         # the smallest TP that holds the load; else the largest allowed, and the estimate says why it fails
@@ -104,9 +104,10 @@ def estimate_report(
             f"{gpu.id} has no native {precision.value} tensor cores: weights are dequantized and "
             f"computed at {setup.compute_precision.value}"
         )
-    if engine.value not in gpu.engines:
+    if engine.engine.value not in gpu.engines:
         warnings.append(
-            f"{engine.value} does not run on {gpu.id} (it runs: {', '.join(gpu.engines)}); the estimate is hypothetical"
+            f"{engine.engine.value} does not run on {gpu.id} (it runs: {', '.join(gpu.engines)}); "
+            "the estimate is hypothetical"
         )
     if model.modelled_on:
         warnings.append(f"{model.id} is not a release: modelled on {model.modelled_on}'s architecture")

@@ -8,7 +8,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from selfhost_cli.advisor import chosen_monthly_usd
 from selfhost_cli.errors import InputFileError
 from selfhost_cli.yamlio import parse, read_text, validate
 
@@ -33,13 +32,20 @@ class SavedOption(_Lenient):
 class SavedAdvice(_Lenient):
     schema_version: Literal[1]
     command: Literal["advise"]
-    decision: Literal["api", "self_host", "hybrid"]
+    decision: Literal["api", "self_host", "hybrid", "none"]
     options: list[SavedOption]
+    chosen_monthly_usd_: float | None = Field(default=None, alias="chosen_monthly_usd", ge=0)
 
     @property
     def chosen_monthly_usd(self) -> float | None:
-        """The cheapest eligible option of the decided kind, as for a live result."""
-        return chosen_monthly_usd(self.decision, self.options)
+        """The recommended option's cost; for results saved before it was recorded, the cheapest eligible
+        option of the decided kind (what the recommendation was then)."""
+        if self.chosen_monthly_usd_ is not None:
+            return self.chosen_monthly_usd_
+        costs = [
+            o.monthly_usd for o in self.options if o.kind == self.decision and o.eligible and o.monthly_usd is not None
+        ]
+        return min(costs) if costs else None
 
     @property
     def self_host(self) -> SavedOption | None:

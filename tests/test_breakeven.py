@@ -9,8 +9,8 @@ import pytest
 
 from selfhost_cli.breakeven import Breakeven, breakeven
 from selfhost_cli.catalog import bundled
-from selfhost_cli.catalog.schema import Pricing
 from selfhost_cli.costs import ApiPrices, api_monthly_cost
+from selfhost_cli.enums import Pricing
 from selfhost_cli.profile import Profile
 
 CATALOG = bundled()
@@ -20,10 +20,15 @@ CHEAP_OPEN_WEIGHT = ApiPrices(0.30, 0.30)  # SPEC §1: an open-weight 671B MoE a
 
 def llama_4_70b(**self_hosting: Any) -> Profile:
     """A profile with every default but the model (SPEC §3 defaults: n+1 redundancy, 1 FTE at $200k, $2k other)."""
-    return Profile.model_validate({
-        "version": 1, "name": "breakeven", "workload": {"tokens_per_day": 1e8},
-        "models": {"self_hosted": "llama-4-70b"}, "self_hosting": self_hosting,
-    })
+    return Profile.model_validate(
+        {
+            "version": 1,
+            "name": "breakeven",
+            "workload": {"tokens_per_day": 1e8},
+            "models": {"self_hosted": "llama-4-70b"},
+            "self_hosting": self_hosting,
+        }
+    )
 
 
 @cache

@@ -3,29 +3,36 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from functools import cache
 from pathlib import Path
 
 import pytest
 
-from selfhost_cli.advisor import Advice, Option, advise
+from selfhost_cli.advise import Advice, advise
+from selfhost_cli.advise.explain import Warning
+from selfhost_cli.advise.pricing import Option
 from selfhost_cli.budget import Baseline, Limits, evaluate_gates
 from selfhost_cli.catalog import bundled
+from selfhost_cli.enums import Decision, OptionKind, WarningCode
 from selfhost_cli.profile import Profile, load_profile
-from selfhost_cli.rules import Decision
 
 PROFILES = Path(__file__).resolve().parent.parent / "profiles"
 
 
 @cache
 def _startup() -> Advice:
-    return advise(load_profile(PROFILES / "startup.yaml")[0], bundled(), with_flips=False)
+    return advise(load_profile(PROFILES / "startup.yaml")[0], bundled(), today=dt.date(2026, 12, 1), with_flips=False)
 
 
-def make_advice(monthly_usd: float | None, decision: Decision = Decision.API, warnings: tuple[str, ...] = ()) -> Advice:
+def make_advice(
+    monthly_usd: float | None, decision: Decision = Decision.API, warnings: tuple[Warning, ...] = ()
+) -> Advice:
     """A real Advice whose chosen option costs exactly `monthly_usd` (None = unknown)."""
-    option = Option(decision.value, "x", True, [], monthly_usd, {})
-    return dataclasses.replace(_startup(), decision=decision, options=[option], warnings=list(warnings))
+    option = Option(OptionKind(decision.value), "x", None, (), monthly_usd)
+    return dataclasses.replace(
+        _startup(), decision=decision, options=[option], chosen=option, warning_items=list(warnings)
+    )
 
 
 def gate(result, name):
@@ -39,8 +46,9 @@ def test_no_limits_no_gates():
     assert result.gates == [] and result.passed
 
 
-@pytest.mark.parametrize(("cost", "limit", "passed"), [(4_000.0, 5_000.0, True), (5_000.0, 5_000.0, True),
-                                                         (5_000.01, 5_000.0, False)])
+@pytest.mark.parametrize(
+    ("cost", "limit", "passed"), [(4_000.0, 5_000.0, True), (5_000.0, 5_000.0, True), (5_000.01, 5_000.0, False)]
+)
 def test_max_monthly_usd(cost, limit, passed):
     result = evaluate_gates(make_advice(cost), Limits(max_monthly_usd=limit), None)
     g = gate(result, "max_monthly_usd")
@@ -62,8 +70,9 @@ def test_increase_usd_and_pct_against_a_baseline():
 
 
 def test_a_decrease_passes_increase_gates():
-    result = evaluate_gates(make_advice(800.0), Limits(max_increase_usd=0, max_increase_pct=0),
-                            Baseline("api", 1_000.0, "old.json"))
+    result = evaluate_gates(
+        make_advice(800.0), Limits(max_increase_usd=0, max_increase_pct=0), Baseline("api", 1_000.0, "old.json")
+    )
     assert gate(result, "max_increase_pct").value == pytest.approx(-20.0)
     assert result.passed
 
@@ -80,12 +89,15 @@ def test_decision_change_gate():
     assert evaluate_gates(make_advice(100.0), Limits(), Baseline("self_host", 100.0, "old.json")).gates == []
 
 
-@pytest.mark.parametrize(("warnings", "passed"), [
-    ((), True),
-    (("stale price: openai/gpt-4.1-mini as of 2025-01-01 (700 days old)",), False),
-    (("no reserved_3y price for h100-sxm: self-hosted cost unknown",), False),
-    (("the fixed fleet of 8 × h100-sxm carries 89% of the peak",), True),  # not a price warning
-])
+@pytest.mark.parametrize(
+    ("warnings", "passed"),
+    [
+        ((), True),
+        ((Warning(WarningCode.STALE_PRICE, "stale price: openai/gpt-4.1-mini as of 2025-01-01"),), False),
+        ((Warning(WarningCode.PRICE_UNKNOWN, "no reserved_3y price for h100-sxm"),), False),
+        ((Warning(WarningCode.FLEET_SHORT, "no price is named here, but the fleet is short"),), True),
+    ],
+)
 def test_strict_stale_or_unknown_price_gate(warnings, passed):
     result = evaluate_gates(make_advice(100.0, warnings=warnings), Limits(strict=True), None)
     assert gate(result, "prices_known_and_fresh").passed is passed
@@ -96,8 +108,11 @@ def test_strict_stale_or_unknown_price_gate(warnings, passed):
 def test_unknown_cost_fails_budget_gates():
     unknown = make_advice(None, Decision.SELF_HOST)
     assert unknown.chosen_monthly_usd is None
-    result = evaluate_gates(unknown, Limits(max_monthly_usd=1e9, max_increase_usd=1e9, max_increase_pct=1e9),
-                            Baseline("self_host", 1_000.0, "old.json"))
+    result = evaluate_gates(
+        unknown,
+        Limits(max_monthly_usd=1e9, max_increase_usd=1e9, max_increase_pct=1e9),
+        Baseline("self_host", 1_000.0, "old.json"),
+    )
     assert not gate(result, "max_monthly_usd").passed
     assert not gate(result, "max_increase_usd").passed
     assert not gate(result, "max_increase_pct").passed
@@ -111,15 +126,16 @@ def test_unknown_cost_from_a_real_profile_fails_the_budget():
     p, _ = load_profile(PROFILES / "healthcare-phi.yaml")
     doc = p.model_dump(exclude_unset=True)
     doc["self_hosting"] = {**doc["self_hosting"], "pricing": "reserved_3y", "gpu_hourly_usd": None}
-    a = advise(Profile.model_validate(doc), bundled(), with_flips=False)
+    a = advise(Profile.model_validate(doc), bundled(), today=dt.date(2026, 12, 1), with_flips=False)
     result = evaluate_gates(a, Limits(max_monthly_usd=60_000, strict=True), None)
     assert not gate(result, "max_monthly_usd").passed
     assert not gate(result, "prices_known_and_fresh").passed
 
 
 def test_unknown_baseline_cost_fails_configured_increase_gates():
-    result = evaluate_gates(make_advice(1_000.0), Limits(max_increase_usd=100, max_increase_pct=10),
-                            Baseline("self_host", None, "old.json"))
+    result = evaluate_gates(
+        make_advice(1_000.0), Limits(max_increase_usd=100, max_increase_pct=10), Baseline("self_host", None, "old.json")
+    )
     names = {g.name for g in result.gates}
     assert {"max_increase_usd", "max_increase_pct"} <= names
     assert not result.passed

@@ -7,26 +7,41 @@ import datetime as dt
 import json
 import statistics
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from selfhost_cli.calibration import (
     UserCalibration,
     accuracy,
-    activate,
     bundled_rows,
+    engine_set,
     fit_efficiency,
     load_user_calibration,
     read_bench,
     save_user_calibration,
 )
 from selfhost_cli.catalog import bundled
-from selfhost_cli.catalog.schema import Precision
-from selfhost_cli.engines import ENGINES, profile_for, set_user_calibrations
+from selfhost_cli.deploy.engines import ENGINES, EngineProfile, EngineSet
+from selfhost_cli.deploy.estimate import Setup, max_concurrency, steady_state
+from selfhost_cli.enums import Engine, Precision
 from selfhost_cli.errors import InputFileError, UsageError
-from selfhost_cli.estimate import Setup, max_concurrency, steady_state
-from selfhost_cli.profile import Engine
 from selfhost_cli.report import estimate_report
+
+_ACTIVE = [EngineSet()]
+
+
+def set_user_calibrations(entries: list[Any]) -> None:
+    _ACTIVE[0] = EngineSet()
+
+
+def activate(calibrations: Any) -> None:
+    _ACTIVE[0] = engine_set(calibrations)
+
+
+def profile_for(*args: Any) -> EngineProfile:
+    return _ACTIVE[0].profile(*args)
+
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VLLM_BENCH = FIXTURES / "vllm_bench_serve.json"
@@ -73,8 +88,10 @@ def test_bundled_rows_load_and_use_known_catalog_ids():
 
 
 def test_accuracy_overall_pinned(acc):
-    print(f"overall median |error| {acc.overall:.2f}%; per engine "
-          + ", ".join(f"{k} {v:.2f}%" for k, v in acc.by_engine.items()))
+    print(
+        f"overall median |error| {acc.overall:.2f}%; per engine "
+        + ", ".join(f"{k} {v:.2f}%" for k, v in acc.by_engine.items())
+    )
     assert acc.overall <= MAX_OVERALL_ERROR_PCT
 
 
@@ -154,13 +171,16 @@ def test_read_bench_genai_perf_config_file_layout(tmp_path):
     assert read_bench(path).concurrency == 32
 
 
-@pytest.mark.parametrize("content", [
-    '{"name": "not a benchmark", "values": [1, 2, 3]}',
-    "[1, 2, 3]",
-    "{ not json",
-    '{"output_throughput": 100.0}',  # vllm-like but incomplete
-    '{"output_token_throughput": {"avg": 10}}',  # genai-perf-like but incomplete
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"name": "not a benchmark", "values": [1, 2, 3]}',
+        "[1, 2, 3]",
+        "{ not json",
+        '{"output_throughput": 100.0}',  # vllm-like but incomplete
+        '{"output_token_throughput": {"avg": 10}}',  # genai-perf-like but incomplete
+    ],
+)
 def test_read_bench_rejects_non_benchmark_json(tmp_path, content):
     path = tmp_path / "other.json"
     path.write_text(content)
@@ -215,8 +235,15 @@ def test_rate_limited_benchmark_is_not_fitted_as_capacity(tmp_path):
     # 12 ms TPOT says the server was lightly loaded; fitting capacity to 1,000 tok/s would record an efficiency
     # ~4.5× too low (0.15 instead of ~0.7) and make every later estimate that much too slow.
     doc = json.loads(VLLM_BENCH.read_text())
-    doc.update(request_rate=5.0, max_concurrency=None, duration=200.0, request_throughput=5.0,
-               output_throughput=1000.0, total_token_throughput=6000.0, mean_tpot_ms=12.0)
+    doc.update(
+        request_rate=5.0,
+        max_concurrency=None,
+        duration=200.0,
+        request_throughput=5.0,
+        output_throughput=1000.0,
+        total_token_throughput=6000.0,
+        mean_tpot_ms=12.0,
+    )
     path = tmp_path / "rate5.json"
     path.write_text(json.dumps(doc))
     bench = read_bench(path)
@@ -231,11 +258,18 @@ def test_rate_limited_benchmark_is_not_fitted_as_capacity(tmp_path):
 # ---------------------------------------------------------------- saving and loading users' calibrations
 
 
-def _entry(eff: float, model: str | None = "llama-3.1-8b", precision: Precision | None = Precision.BF16,
-           gpu: str = "h100-sxm") -> UserCalibration:
+def _entry(
+    eff: float, model: str | None = "llama-3.1-8b", precision: Precision | None = Precision.BF16, gpu: str = "h100-sxm"
+) -> UserCalibration:
     return UserCalibration(
-        engine=Engine.VLLM, gpu=gpu, model=model, precision=precision, software_efficiency=eff,
-        fitted_from=str(VLLM_BENCH), measured_output_tokens_per_s=3104.6, predicted_before_output_tokens_per_s=2931.8,
+        engine=Engine.VLLM,
+        gpu=gpu,
+        model=model,
+        precision=precision,
+        software_efficiency=eff,
+        fitted_from=str(VLLM_BENCH),
+        measured_output_tokens_per_s=3104.6,
+        predicted_before_output_tokens_per_s=2931.8,
         fitted_at=dt.date(2026, 11, 20),
     )
 
@@ -287,9 +321,27 @@ def test_calibration_for_another_precision_does_not_apply(tmp_path, clean_user_c
     save_user_calibration(path, _entry(0.5, precision=Precision.BF16))
     save_user_calibration(path, _entry(0.9, precision=Precision.FP8))
     activate(load_user_calibration(path))
-    report = estimate_report(CATALOG.model("llama-3.1-8b"), CATALOG.gpu("h100-sxm"), Precision.FP8, Engine.VLLM,
-                             1, 1, 1000, 200, 64)
+    report = estimate_report(
+        CATALOG.model("llama-3.1-8b"),
+        CATALOG.gpu("h100-sxm"),
+        Precision.FP8,
+        profile_for(Engine.VLLM, "h100-sxm", "llama-3.1-8b", "fp8"),
+        1,
+        1,
+        1000,
+        200,
+        64,
+    )
     assert report.estimate.setup.engine.software_efficiency == 0.9
-    report = estimate_report(CATALOG.model("llama-3.1-8b"), CATALOG.gpu("h100-sxm"), Precision.BF16, Engine.VLLM,
-                             1, 1, 1000, 200, 64)
+    report = estimate_report(
+        CATALOG.model("llama-3.1-8b"),
+        CATALOG.gpu("h100-sxm"),
+        Precision.BF16,
+        profile_for(Engine.VLLM, "h100-sxm", "llama-3.1-8b", "bf16"),
+        1,
+        1,
+        1000,
+        200,
+        64,
+    )
     assert report.estimate.setup.engine.software_efficiency == 0.5

@@ -18,16 +18,8 @@ from selfhost_cli.catalog import (
     prices_for,
     size_class,
 )
-from selfhost_cli.catalog.schema import (
-    ApiOffering,
-    Confidence,
-    GpuPrice,
-    GpuSpec,
-    ModelSpec,
-    Moe,
-    Precision,
-    Pricing,
-)
+from selfhost_cli.catalog.schema import ApiOffering, GpuPrice, GpuSpec, ModelSpec, Moe
+from selfhost_cli.enums import Confidence, Precision, Pricing
 from selfhost_cli.errors import ExitCode, InputFileError, UsageError
 
 # SPEC §5: ids scripts rely on.
@@ -144,8 +136,18 @@ def test_llama_4_70b_says_it_is_modelled_on_llama_3_3_70b(cat: Catalog) -> None:
     assert stand_in.modelled_on == "llama-3.3-70b"
     assert all(m.modelled_on is None for m in cat.models.values() if m.id != "llama-4-70b")
     # ... and the architecture really is Llama 3.3 70B's
-    fields = ["params_total_b", "params_active_b", "layers", "hidden_size", "intermediate_size", "attention_heads",
-              "kv_heads", "head_dim", "vocab_size", "context_length"]
+    fields = [
+        "params_total_b",
+        "params_active_b",
+        "layers",
+        "hidden_size",
+        "intermediate_size",
+        "attention_heads",
+        "kv_heads",
+        "head_dim",
+        "vocab_size",
+        "context_length",
+    ]
     assert {f: getattr(stand_in, f) for f in fields} == {f: getattr(original, f) for f in fields}
     assert stand_in.moe is None
 
@@ -180,9 +182,21 @@ def test_other_known_architecture_facts(cat: Catalog) -> None:
 
 def _model(**changes: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "id": "toy-1b", "name": "Toy", "family": "toy", "licence": "mit", "source": "a config.json",
-        "as_of": "2025-01-01", "params_total_b": 1.0, "params_active_b": 1.0, "layers": 16, "hidden_size": 2048,
-        "intermediate_size": 8192, "attention_heads": 16, "kv_heads": 4, "head_dim": 128, "vocab_size": 32000,
+        "id": "toy-1b",
+        "name": "Toy",
+        "family": "toy",
+        "licence": "mit",
+        "source": "a config.json",
+        "as_of": "2025-01-01",
+        "params_total_b": 1.0,
+        "params_active_b": 1.0,
+        "layers": 16,
+        "hidden_size": 2048,
+        "intermediate_size": 8192,
+        "attention_heads": 16,
+        "kv_heads": 4,
+        "head_dim": 128,
+        "vocab_size": 32000,
         "context_length": 8192,
     }
     return {**base, **changes}
@@ -235,16 +249,29 @@ def test_models_are_frozen_and_strict() -> None:
 
 def _gpu(prices: list[dict[str, Any]] | None = None, **changes: Any) -> GpuSpec:
     base: dict[str, Any] = {
-        "id": "toy-gpu", "name": "Toy GPU", "vendor": "nvidia", "memory_gb": 80, "hbm_tb_per_s": 3.0,
-        "tflops_dense": {"bf16": 1000}, "interconnect": {"kind": "nvlink", "gb_per_s": 450},
-        "max_gpus_per_node": 8, "source": "a spec sheet", "as_of": "2025-01-01", "prices": prices or [],
+        "id": "toy-gpu",
+        "name": "Toy GPU",
+        "vendor": "nvidia",
+        "memory_gb": 80,
+        "hbm_tb_per_s": 3.0,
+        "tflops_dense": {"bf16": 1000},
+        "interconnect": {"kind": "nvlink", "gb_per_s": 450},
+        "max_gpus_per_node": 8,
+        "source": "a spec sheet",
+        "as_of": "2025-01-01",
+        "prices": prices or [],
     }
     return GpuSpec.model_validate({**base, **changes})
 
 
 def _price(usd: float, as_of: str, pricing: str = "on_demand", provider: str = "p") -> dict[str, Any]:
-    return {"provider": provider, "pricing": pricing, "usd_per_gpu_hour": usd, "source": f"{provider} page",
-            "as_of": as_of}
+    return {
+        "provider": provider,
+        "pricing": pricing,
+        "usd_per_gpu_hour": usd,
+        "source": f"{provider} page",
+        "as_of": as_of,
+    }
 
 
 def test_gpu_needs_a_bf16_or_fp16_figure() -> None:
@@ -391,12 +418,14 @@ def test_gpu_hourly_override_wins() -> None:
 
 
 def test_gpu_hourly_is_the_median_of_the_tier_rows() -> None:
-    gpu = _gpu([
-        _price(2.0, "2025-03-01", provider="a"),
-        _price(4.0, "2025-02-01", provider="b"),
-        _price(9.0, "2025-01-01", provider="c"),
-        _price(1.0, "2025-01-01", pricing="spot", provider="d"),  # another tier: ignored
-    ])
+    gpu = _gpu(
+        [
+            _price(2.0, "2025-03-01", provider="a"),
+            _price(4.0, "2025-02-01", provider="b"),
+            _price(9.0, "2025-01-01", provider="c"),
+            _price(1.0, "2025-01-01", pricing="spot", provider="d"),  # another tier: ignored
+        ]
+    )
     got = gpu_hourly(gpu, Pricing.ON_DEMAND)
     assert got is not None
     assert got.usd_per_gpu_hour == 4.0  # median of 2, 4, 9
@@ -432,11 +461,13 @@ def test_bundled_gpus_without_prices_are_unknown_at_every_tier(cat: Catalog) -> 
 
 def test_superseded_rows_are_ignored() -> None:
     assert SUPERSEDED_AFTER_DAYS == 365
-    gpu = _gpu([
-        _price(12.29, "2023-07-27", provider="launch"),  # more than a year older than the newest: superseded
-        _price(3.0, "2025-01-01", provider="a"),
-        _price(4.0, "2024-06-01", provider="b"),  # 214 days older: kept
-    ])
+    gpu = _gpu(
+        [
+            _price(12.29, "2023-07-27", provider="launch"),  # more than a year older than the newest: superseded
+            _price(3.0, "2025-01-01", provider="a"),
+            _price(4.0, "2024-06-01", provider="b"),  # 214 days older: kept
+        ]
+    )
     assert [r.provider for r in prices_for(gpu, Pricing.ON_DEMAND)] == ["a", "b"]
     got = gpu_hourly(gpu, Pricing.ON_DEMAND)
     assert got is not None
@@ -467,8 +498,16 @@ def test_bundled_h100_sxm_drops_2023_launch_prices(cat: Catalog) -> None:
 
 @pytest.mark.parametrize(
     ("params_b", "expected"),
-    [(1, "small"), (14.99, "small"), (15, "medium"), (49.9, "medium"), (50, "large"), (149, "large"),
-     (150, "xl"), (671, "xl")],
+    [
+        (1, "small"),
+        (14.99, "small"),
+        (15, "medium"),
+        (49.9, "medium"),
+        (50, "large"),
+        (149, "large"),
+        (150, "xl"),
+        (671, "xl"),
+    ],
 )
 def test_size_class_boundaries(params_b: float, expected: str) -> None:
     m = ModelSpec.model_validate(_model(params_total_b=params_b, params_active_b=1.0))
@@ -477,13 +516,26 @@ def test_size_class_boundaries(params_b: float, expected: str) -> None:
 
 def test_size_class_of_bundled_models(cat: Catalog) -> None:
     assert {i: size_class(cat.model(i)) for i in ["llama-3.1-8b", "qwen3-32b", "llama-4-70b", "deepseek-v3"]} == {
-        "llama-3.1-8b": "small", "qwen3-32b": "medium", "llama-4-70b": "large", "deepseek-v3": "xl"}
+        "llama-3.1-8b": "small",
+        "qwen3-32b": "medium",
+        "llama-4-70b": "large",
+        "deepseek-v3": "xl",
+    }
 
 
 def test_blended_price_is_a_3_to_1_mix() -> None:
-    api = ApiOffering.model_validate({"id": "x/y", "provider": "x", "model_name": "y", "tier": "mid",
-                                      "input_usd_per_1m": 2.0, "output_usd_per_1m": 10.0, "source": "page",
-                                      "as_of": "2025-01-01"})
+    api = ApiOffering.model_validate(
+        {
+            "id": "x/y",
+            "provider": "x",
+            "model_name": "y",
+            "tier": "mid",
+            "input_usd_per_1m": 2.0,
+            "output_usd_per_1m": 10.0,
+            "source": "page",
+            "as_of": "2025-01-01",
+        }
+    )
     # 0.75 × $2 + 0.25 × $10 = $4 per 1M tokens
     assert blended_usd_per_1m(api) == pytest.approx(4.0)
     assert blended_usd_per_1m(api, input_share=0.5) == pytest.approx(6.0)
@@ -528,6 +580,8 @@ def test_merged_user_offering_joins_the_order(tmp_path: Path) -> None:
     user.write_text(
         "apis:\n  - id: acme/llama-3.3-70b\n    provider: acme\n    model_name: l\n    tier: open_weight\n"
         "    open_weight_model: llama-3.3-70b\n    input_usd_per_1m: 0.01\n    output_usd_per_1m: 0.02\n"
-        "    source: acme page\n    as_of: 2026-01-01\n", encoding="utf-8")
+        "    source: acme page\n    as_of: 2026-01-01\n",
+        encoding="utf-8",
+    )
     merged = catalog.load([user])
     assert merged.apis_serving("llama-3.3-70b")[0].id == "acme/llama-3.3-70b"

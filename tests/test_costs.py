@@ -91,7 +91,8 @@ def test_batch_share_without_a_batch_api_is_full_price_and_flagged():
 
 prices_st = st.builds(
     ApiPrices,
-    st.floats(0, 100), st.floats(0, 200),
+    st.floats(0, 100),
+    st.floats(0, 200),
     st.one_of(st.none(), st.floats(0, 100)),
     st.one_of(st.none(), st.floats(0, 0.99)),
 )
@@ -117,28 +118,50 @@ def test_api_cost_monotone_in_volume(prices, v, more, s, cached, batch):
     assert _ge(high, low)
 
 
-@given(prices=prices_st, bump=st.floats(0, 50), field=st.sampled_from(["input", "output", "cached"]),
-       v=volume, s=st.floats(0.01, 0.99), cached=share, batch=share)
+@given(
+    prices=prices_st,
+    bump=st.floats(0, 50),
+    field=st.sampled_from(["input", "output", "cached"]),
+    v=volume,
+    s=st.floats(0.01, 0.99),
+    cached=share,
+    batch=share,
+)
 def test_api_cost_monotone_in_each_price(prices, bump, field, v, s, cached, batch):
     if field == "input":
-        dearer = ApiPrices(prices.input_usd_per_1m + bump, prices.output_usd_per_1m,
-                           prices.cached_input_usd_per_1m, prices.batch_discount)
+        dearer = ApiPrices(
+            prices.input_usd_per_1m + bump,
+            prices.output_usd_per_1m,
+            prices.cached_input_usd_per_1m,
+            prices.batch_discount,
+        )
     elif field == "output":
-        dearer = ApiPrices(prices.input_usd_per_1m, prices.output_usd_per_1m + bump,
-                           prices.cached_input_usd_per_1m, prices.batch_discount)
+        dearer = ApiPrices(
+            prices.input_usd_per_1m,
+            prices.output_usd_per_1m + bump,
+            prices.cached_input_usd_per_1m,
+            prices.batch_discount,
+        )
     else:
         cached_price = (prices.cached_input_usd_per_1m or 0.0) + bump
-        prices = ApiPrices(prices.input_usd_per_1m, prices.output_usd_per_1m, prices.cached_input_usd_per_1m or 0.0,
-                           prices.batch_discount)
+        prices = ApiPrices(
+            prices.input_usd_per_1m,
+            prices.output_usd_per_1m,
+            prices.cached_input_usd_per_1m or 0.0,
+            prices.batch_discount,
+        )
         dearer = ApiPrices(prices.input_usd_per_1m, prices.output_usd_per_1m, cached_price, prices.batch_discount)
-    assert _ge(api_monthly_cost(dearer, v, s, cached, batch).monthly_usd,
-               api_monthly_cost(prices, v, s, cached, batch).monthly_usd)
+    assert _ge(
+        api_monthly_cost(dearer, v, s, cached, batch).monthly_usd,
+        api_monthly_cost(prices, v, s, cached, batch).monthly_usd,
+    )
 
 
 @given(v=st.floats(1, 1e12), k=st.floats(0, 1e3), s=st.floats(0.01, 0.99))
 def test_api_cost_linear_in_volume(v, k, s):
     assert api_monthly_cost(FRONTIER, v * k, s).monthly_usd == pytest.approx(
-        k * api_monthly_cost(FRONTIER, v, s).monthly_usd, rel=1e-9, abs=1e-9)
+        k * api_monthly_cost(FRONTIER, v, s).monthly_usd, rel=1e-9, abs=1e-9
+    )
 
 
 # ---------------------------------------------------------------- self-host cost
@@ -154,8 +177,15 @@ def test_self_host_monthly_cost_worked_example():
     assert cost.monthly_usd == pytest.approx(24_995.20 + 16_666.6667 + 2_000)
 
 
-@given(hours=st.floats(0, 1e6), more_hours=st.floats(0, 1e6), price=st.floats(0, 100), more_price=st.floats(0, 100),
-       fte=st.floats(0, 10), salary=st.floats(0, 1e6), other=st.floats(0, 1e5))
+@given(
+    hours=st.floats(0, 1e6),
+    more_hours=st.floats(0, 1e6),
+    price=st.floats(0, 100),
+    more_price=st.floats(0, 100),
+    fte=st.floats(0, 10),
+    salary=st.floats(0, 1e6),
+    other=st.floats(0, 1e5),
+)
 def test_self_host_cost_monotone_in_hours_and_price(hours, more_hours, price, more_price, fte, salary, other):
     base = self_host_monthly_cost(hours, price, fte, salary, other).monthly_usd
     assert base >= 0
@@ -218,6 +248,7 @@ def test_autoscaled_replicas_follow_demand():
 def _staircase(step_usd: float, tokens_per_step: float):
     def cost(volume: float) -> float:
         return step_usd * max(1, math.ceil(volume / tokens_per_step))
+
     return cost
 
 

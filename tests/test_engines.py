@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 
-from selfhost_cli.engines import ENGINES, HARDWARE, profile_for, set_user_calibrations
-from selfhost_cli.profile import Engine
+from selfhost_cli.deploy.engines import ENGINES, HARDWARE, Calibration, EngineProfile, EngineSet
+from selfhost_cli.enums import Engine
+
+# The engine set a test works with: EngineSet is a value, so each test builds its own from entries.
+_ACTIVE = [EngineSet()]
+
+
+def set_user_calibrations(entries: list[tuple[Engine, str, str | None, str | None, float]]) -> None:
+    _ACTIVE[0] = EngineSet(tuple(Calibration(*e) for e in entries))
+
+
+def profile_for(*args: Any) -> EngineProfile:
+    return _ACTIVE[0].profile(*args)
 
 
 @pytest.fixture
 def user_calibrations():
-    """Set user calibrations for one test and always clear them afterwards (module-level state)."""
+    """Set user calibrations for one test and always clear them afterwards."""
     yield set_user_calibrations
     set_user_calibrations([])
 
@@ -47,8 +59,15 @@ def test_ideal_engine_has_no_software_overhead():
 
 def test_hardware_constants_in_sane_ranges():
     hw = HARDWARE
-    for name in ("mem_efficiency", "prefill_efficiency", "prefill_efficiency_8bit", "decode_compute_efficiency",
-                 "link_efficiency", "moe_efficiency", "unified_memory_efficiency"):
+    for name in (
+        "mem_efficiency",
+        "prefill_efficiency",
+        "prefill_efficiency_8bit",
+        "decode_compute_efficiency",
+        "link_efficiency",
+        "moe_efficiency",
+        "unified_memory_efficiency",
+    ):
         assert 0.1 <= getattr(hw, name) <= 1.0, name
     # measured copy 3.02 TB/s of 3.35 spec: the fitted share stays near 0.9
     assert 0.85 <= hw.mem_efficiency <= 0.97
@@ -102,10 +121,12 @@ def test_set_user_calibrations_replaces_not_appends(user_calibrations):
 
 
 def test_precision_specific_calibration_applies_only_to_that_precision(user_calibrations):
-    user_calibrations([
-        (Engine.VLLM, "h100-sxm", "llama-3.1-8b", "bf16", 0.5),
-        (Engine.VLLM, "h100-sxm", "llama-3.1-8b", "fp8", 0.9),
-    ])
+    user_calibrations(
+        [
+            (Engine.VLLM, "h100-sxm", "llama-3.1-8b", "bf16", 0.5),
+            (Engine.VLLM, "h100-sxm", "llama-3.1-8b", "fp8", 0.9),
+        ]
+    )
     assert profile_for(Engine.VLLM, "h100-sxm", "llama-3.1-8b", "bf16").software_efficiency == 0.5
     assert profile_for(Engine.VLLM, "h100-sxm", "llama-3.1-8b", "fp8").software_efficiency == 0.9
     # a precision no calibration names gets the bundled constants
@@ -113,11 +134,13 @@ def test_precision_specific_calibration_applies_only_to_that_precision(user_cali
 
 
 def test_most_specific_calibration_wins(user_calibrations):
-    user_calibrations([
-        (Engine.VLLM, "h100-sxm", None, None, 0.5),
-        (Engine.VLLM, "h100-sxm", "llama-3.1-8b", "fp8", 0.9),
-        (Engine.VLLM, "h100-sxm", "llama-3.1-8b", None, 0.7),
-    ])
+    user_calibrations(
+        [
+            (Engine.VLLM, "h100-sxm", None, None, 0.5),
+            (Engine.VLLM, "h100-sxm", "llama-3.1-8b", "fp8", 0.9),
+            (Engine.VLLM, "h100-sxm", "llama-3.1-8b", None, 0.7),
+        ]
+    )
     assert profile_for(Engine.VLLM, "h100-sxm", "llama-3.1-8b", "fp8").software_efficiency == 0.9
     assert profile_for(Engine.VLLM, "h100-sxm", "llama-3.1-8b", "bf16").software_efficiency == 0.7
     assert profile_for(Engine.VLLM, "h100-sxm", "qwen3-32b", "fp8").software_efficiency == 0.5

@@ -11,9 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from selfhost_cli.catalog import bundled
-from selfhost_cli.catalog.schema import Precision
-from selfhost_cli.engines import ENGINES
-from selfhost_cli.estimate import (
+from selfhost_cli.deploy.engines import ENGINES
+from selfhost_cli.deploy.estimate import (
     BYTES_PER_WEIGHT,
     Setup,
     decode_weight_bytes,
@@ -25,7 +24,7 @@ from selfhost_cli.estimate import (
     step,
     weight_bytes,
 )
-from selfhost_cli.profile import Engine
+from selfhost_cli.enums import Engine, Precision
 from selfhost_cli.report import estimate_report
 
 CATALOG = bundled()
@@ -39,8 +38,13 @@ def gpu(gpu_id: str):
     return CATALOG.gpu(gpu_id)
 
 
-def setup(model_id: str, gpu_id: str = "h100-sxm", precision: Precision = Precision.BF16,
-          engine: Engine = Engine.VLLM, tp: int = 1) -> Setup:
+def setup(
+    model_id: str,
+    gpu_id: str = "h100-sxm",
+    precision: Precision = Precision.BF16,
+    engine: Engine = Engine.VLLM,
+    tp: int = 1,
+) -> Setup:
     return Setup(model(model_id), gpu(gpu_id), precision, ENGINES[engine], tp)
 
 
@@ -51,14 +55,17 @@ def test_bytes_per_weight_covers_every_precision():
     assert set(BYTES_PER_WEIGHT) == set(Precision)
 
 
-@pytest.mark.parametrize(("precision", "expected"), [
-    (Precision.BF16, 2.0),
-    (Precision.FP16, 2.0),
-    (Precision.FP8, 1.0),
-    (Precision.INT8, 1.0),
-    (Precision.INT4, 4.5 / 8),  # 4 bits + group scales/zeros: 4.5 bits = 0.5625 B
-    (Precision.FP4, 4.25 / 8),  # MXFP4: 4 bits + one 8-bit scale per 32 weights = 4.25 bits
-])
+@pytest.mark.parametrize(
+    ("precision", "expected"),
+    [
+        (Precision.BF16, 2.0),
+        (Precision.FP16, 2.0),
+        (Precision.FP8, 1.0),
+        (Precision.INT8, 1.0),
+        (Precision.INT4, 4.5 / 8),  # 4 bits + group scales/zeros: 4.5 bits = 0.5625 B
+        (Precision.FP4, 4.25 / 8),  # MXFP4: 4 bits + one 8-bit scale per 32 weights = 4.25 bits
+    ],
+)
 def test_bytes_per_weight_values(precision, expected):
     assert BYTES_PER_WEIGHT[precision] == pytest.approx(expected)
 
@@ -254,8 +261,11 @@ def test_kv_bytes_match_the_measurement_table(row):
     assert kv_gb == pytest.approx(row["kv_gb"], rel=0.01, abs=0.006)
 
 
-@pytest.mark.parametrize("row", [r for r in DECODE_ROWS if r["precision"] == "bf16"],
-                         ids=[_row_id(r) for r in DECODE_ROWS if r["precision"] == "bf16"])
+@pytest.mark.parametrize(
+    "row",
+    [r for r in DECODE_ROWS if r["precision"] == "bf16"],
+    ids=[_row_id(r) for r in DECODE_ROWS if r["precision"] == "bf16"],
+)
 def test_bf16_weight_bytes_match_the_measurement_table(row):
     # bf16: every parameter at 2 B (the table's fp8 rows count params × 1 B and leave the 16-bit tables out,
     # so only the bf16 rows are comparable)
@@ -345,16 +355,20 @@ def test_output_per_gpu_near_published_trtllm(tp):
 
 
 def test_estimate_report_picks_smallest_fitting_tp():
-    r = estimate_report(model("llama-3.1-405b"), gpu("h100-sxm"), Precision.FP8, Engine.VLLM, None, None,
-                        1000, 200, None)
+    r = estimate_report(
+        model("llama-3.1-405b"), gpu("h100-sxm"), Precision.FP8, ENGINES[Engine.VLLM], None, None, 1000, 200, None
+    )
     assert r.estimate.setup.tp == 8 and r.estimate.fits
-    r = estimate_report(model("llama-3.1-8b"), gpu("h100-sxm"), Precision.BF16, Engine.VLLM, None, None,
-                        1000, 200, None)
+    r = estimate_report(
+        model("llama-3.1-8b"), gpu("h100-sxm"), Precision.BF16, ENGINES[Engine.VLLM], None, None, 1000, 200, None
+    )
     assert r.estimate.setup.tp == 1 and r.estimate.fits
 
 
 def test_estimate_report_payload_band_matches_expected_error():
-    r = estimate_report(model("llama-3.1-8b"), gpu("h100-sxm"), Precision.BF16, Engine.VLLM, 1, 1, 1000, 200, 64)
+    r = estimate_report(
+        model("llama-3.1-8b"), gpu("h100-sxm"), Precision.BF16, ENGINES[Engine.VLLM], 1, 1, 1000, 200, 64
+    )
     p = r.payload()
     band = p["output_tokens_per_s_band"]
     err = ENGINES[Engine.VLLM].expected_error_pct / 100

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from selfhost_cli import catalog
-from selfhost_cli.advisor import advise
+from selfhost_cli.advise import advise
 from selfhost_cli.cli import render_table
 from selfhost_cli.profile import load_profile
 from selfhost_cli.render import json_ as jr

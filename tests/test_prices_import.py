@@ -13,7 +13,8 @@ import yaml
 
 from selfhost_cli import catalog
 from selfhost_cli.catalog import gpu_hourly
-from selfhost_cli.catalog.schema import ApiOffering, Confidence, Pricing, UserCatalogFile
+from selfhost_cli.catalog.schema import ApiOffering, UserCatalogFile
+from selfhost_cli.enums import Confidence, Pricing
 from selfhost_cli.errors import ExitCode, InputFileError, UsageError
 from selfhost_cli.prices_import import (
     ImportResult,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from selfhost_cli.catalog.schema import Pricing
+from selfhost_cli.enums import Pricing
 from selfhost_cli.errors import ExitCode, InputFileError
 from selfhost_cli.profile import (
     DEFAULT_OUTPUT_TOKENS_PER_REQUEST,
@@ -28,8 +28,10 @@ from selfhost_cli.yamlio import parse
 PROFILES = Path(__file__).resolve().parent.parent / "profiles"
 
 TPD = "version: 1\nworkload:\n  tokens_per_day: 1000\n  input_share: 0.5\n"
-RPM = ("version: 1\nname: b\nworkload:\n  requests_per_minute: 100\n  input_tokens_per_request: 10\n"
-       "  output_tokens_per_request: 5\n")
+RPM = (
+    "version: 1\nname: b\nworkload:\n  requests_per_minute: 100\n  input_tokens_per_request: 10\n"
+    "  output_tokens_per_request: 5\n"
+)
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
@@ -72,7 +74,8 @@ def test_unknown_key_with_did_you_mean(tmp_path: Path) -> None:
     text = "version: 1\nname: x\nworkload:\n  tokens_per_dya: 5\n"
     msg = _load_error(tmp_path, "unknown_key.yaml", text)
     assert msg.splitlines()[0] == (
-        "unknown_key.yaml:4: workload.tokens_per_dya: unknown key; did you mean 'tokens_per_day'?")
+        "unknown_key.yaml:4: workload.tokens_per_dya: unknown key; did you mean 'tokens_per_day'?"
+    )
     assert msg.splitlines()[1].startswith("Hint: keys allowed here: tokens_per_day, input_share, ")
 
 
@@ -88,21 +91,27 @@ def test_negative_number(tmp_path: Path) -> None:
 
 def test_wrong_enum_value_suggests_the_close_one(tmp_path: Path) -> None:
     msg = _load_error(tmp_path, "enum.yaml", TPD + "self_hosting:\n  pricing: on-demand\n")
-    assert msg == ("enum.yaml:6: self_hosting.pricing: must be one of spot, on_demand, reserved_1y, "
-                   "reserved_3y, owned (got 'on-demand'); did you mean 'on_demand'?")
+    assert msg == (
+        "enum.yaml:6: self_hosting.pricing: must be one of spot, on_demand, reserved_1y, "
+        "reserved_3y, owned (got 'on-demand'); did you mean 'on_demand'?"
+    )
 
 
 def test_yaml_boolean_in_enum_field_hints_at_quoting(tmp_path: Path) -> None:
     msg = _load_error(tmp_path, "bool.yaml", TPD + "compliance:\n  third_party_processing: no\n")
-    assert msg == ("bool.yaml:6: compliance.third_party_processing: must be one of allowed, with_agreement, "
-                   "forbidden (got the boolean false)\n"
-                   "Hint: YAML 1.1 reads yes/no/on/off as booleans; put the word in quotes")
+    assert msg == (
+        "bool.yaml:6: compliance.third_party_processing: must be one of allowed, with_agreement, "
+        "forbidden (got the boolean false)\n"
+        "Hint: YAML 1.1 reads yes/no/on/off as booleans; put the word in quotes"
+    )
 
 
 def test_yaml_boolean_in_number_field(tmp_path: Path) -> None:
     msg = _load_error(tmp_path, "yes.yaml", "version: 1\nworkload:\n  tokens_per_day: yes\n")
-    assert msg == ("yes.yaml:3: workload.tokens_per_day: must be a number (got the boolean true; "
-                   "YAML reads yes/no/on/off as booleans)")
+    assert msg == (
+        "yes.yaml:3: workload.tokens_per_day: must be a number (got the boolean true; "
+        "YAML reads yes/no/on/off as booleans)"
+    )
 
 
 def test_exponent_without_dot_is_a_number(tmp_path: Path) -> None:
@@ -122,14 +131,18 @@ def test_quoted_number_text_is_read_as_a_number(tmp_path: Path) -> None:
 
 def test_unit_suffix_is_rejected_clearly(tmp_path: Path) -> None:
     msg = _load_error(tmp_path, "2m.yaml", "version: 1\nworkload:\n  tokens_per_day: 2M\n")
-    assert msg == ("2m.yaml:3: workload.tokens_per_day: must be a number (got '2M'); "
-                   "write 2000000, 2_000_000 or 2.0e6, without units or commas")
+    assert msg == (
+        "2m.yaml:3: workload.tokens_per_day: must be a number (got '2M'); "
+        "write 2000000, 2_000_000 or 2.0e6, without units or commas"
+    )
 
 
 def test_duplicate_keys_name_both_lines(tmp_path: Path) -> None:
     msg = _load_error(tmp_path, "dup.yaml", "version: 1\nworkload:\n  tokens_per_day: 5\n  tokens_per_day: 6\n")
-    assert msg == ("dup.yaml:4: workload.tokens_per_day: duplicate key (first at line 3)\n"
-                   "Hint: YAML keeps only the last one silently; delete one of them")
+    assert msg == (
+        "dup.yaml:4: workload.tokens_per_day: duplicate key (first at line 3)\n"
+        "Hint: YAML keeps only the last one silently; delete one of them"
+    )
 
 
 @pytest.mark.parametrize(
@@ -148,8 +161,10 @@ def test_whole_file_shape(tmp_path: Path, text: str, expected: str) -> None:
 
 def test_broken_yaml_names_the_line(tmp_path: Path) -> None:
     msg = _load_error(tmp_path, "broken.yaml", "version: 1\nworkload:\n  tokens_per_day: [1, 2\n  x: y\n")
-    assert msg == ("broken.yaml:4: not valid YAML: did not find expected ',' or ']'\n"
-                   "Hint: check indentation, colons and closing brackets near that line")
+    assert msg == (
+        "broken.yaml:4: not valid YAML: did not find expected ',' or ']'\n"
+        "Hint: check indentation, colons and closing brackets near that line"
+    )
 
 
 def test_missing_file(tmp_path: Path) -> None:
@@ -160,8 +175,10 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_missing_volume(tmp_path: Path) -> None:
     msg = _load_error(tmp_path, "v.yaml", "version: 1\nworkload:\n  peak_to_average: 2\n")
-    assert msg == ("v.yaml:2: workload: give the volume: tokens_per_day (with input_share) or requests_per_minute "
-                   "(with input_tokens_per_request and output_tokens_per_request)")
+    assert msg == (
+        "v.yaml:2: workload: give the volume: tokens_per_day (with input_share) or requests_per_minute "
+        "(with input_tokens_per_request and output_tokens_per_request)"
+    )
 
 
 def test_both_volumes(tmp_path: Path) -> None:
@@ -170,24 +187,32 @@ def test_both_volumes(tmp_path: Path) -> None:
 
 
 def test_requests_per_minute_needs_tokens_per_request(tmp_path: Path) -> None:
-    msg = _load_error(tmp_path, "v.yaml", "version: 1\nworkload:\n  requests_per_minute: 5\n"
-                                          "  input_tokens_per_request: 100\n")
-    assert msg == ("v.yaml:2: workload: requests_per_minute needs input_tokens_per_request and "
-                   "output_tokens_per_request")
+    msg = _load_error(
+        tmp_path, "v.yaml", "version: 1\nworkload:\n  requests_per_minute: 5\n  input_tokens_per_request: 100\n"
+    )
+    assert msg == (
+        "v.yaml:2: workload: requests_per_minute needs input_tokens_per_request and output_tokens_per_request"
+    )
 
 
 def test_input_share_contradicting_the_request_shape(tmp_path: Path) -> None:
-    text = ("version: 1\nworkload:\n  tokens_per_day: 1000\n  input_share: 0.5\n  input_tokens_per_request: 300\n"
-            "  output_tokens_per_request: 100\n")
+    text = (
+        "version: 1\nworkload:\n  tokens_per_day: 1000\n  input_share: 0.5\n  input_tokens_per_request: 300\n"
+        "  output_tokens_per_request: 100\n"
+    )
     msg = _load_error(tmp_path, "c.yaml", text)
     # 300 / (300 + 100) = 0.75 of each request is input, not 0.5
-    assert msg == ("c.yaml:2: workload: input_share 0.5 contradicts the tokens per request (0.75 of each request "
-                   "is input); drop one of them")
+    assert msg == (
+        "c.yaml:2: workload: input_share 0.5 contradicts the tokens per request (0.75 of each request "
+        "is input); drop one of them"
+    )
 
 
 def test_input_share_agreeing_with_the_request_shape(tmp_path: Path) -> None:
-    text = ("version: 1\nworkload:\n  tokens_per_day: 1000\n  input_share: 0.76\n  input_tokens_per_request: 300\n"
-            "  output_tokens_per_request: 100\n")
+    text = (
+        "version: 1\nworkload:\n  tokens_per_day: 1000\n  input_share: 0.76\n  input_tokens_per_request: 300\n"
+        "  output_tokens_per_request: 100\n"
+    )
     prof, _ = load_profile(_write(tmp_path, "c.yaml", text))
     assert prof.workload.input_share_resolved == 0.76  # within 0.02 of 0.75: accepted, the given share wins
 
@@ -214,7 +239,8 @@ def test_peak_to_average_below_one(tmp_path: Path) -> None:
 def test_missing_workload_and_wrong_version(tmp_path: Path) -> None:
     assert _load_error(tmp_path, "w.yaml", "version: 1\n") == "w.yaml:1: workload: required key is missing"
     assert _load_error(tmp_path, "w.yaml", "version: 2\nworkload:\n  tokens_per_day: 5\n") == (
-        "w.yaml:1: version: must be one of 1 (got 2)")
+        "w.yaml:1: version: must be one of 1 (got 2)"
+    )
 
 
 def test_whole_number_field_rejects_a_fraction(tmp_path: Path) -> None:
@@ -230,8 +256,10 @@ def test_non_finite_numbers_are_rejected(tmp_path: Path, value: str, shown: str)
 
 def test_non_finite_number_as_text_is_rejected(tmp_path: Path) -> None:
     msg = _load_error(tmp_path, "inf.yaml", "version: 1\nworkload:\n  tokens_per_day: 'inf'\n")
-    assert msg == ("inf.yaml:3: workload.tokens_per_day: must be a number (got 'inf'); "
-                   "write 2000000, 2_000_000 or 2.0e6, without units or commas")
+    assert msg == (
+        "inf.yaml:3: workload.tokens_per_day: must be a number (got 'inf'); "
+        "write 2000000, 2_000_000 or 2.0e6, without units or commas"
+    )
 
 
 def test_section_with_only_comments_takes_its_defaults(tmp_path: Path) -> None:
@@ -259,8 +287,10 @@ def test_api_as_a_single_string_becomes_a_list(tmp_path: Path) -> None:
 
 
 def test_inline_api_offerings(tmp_path: Path) -> None:
-    text = TPD + ("models:\n  api:\n    - openai/gpt-4o\n"
-                  "    - {id: acme/negotiated, input_usd_per_1m: 0.5, output_usd_per_1m: 1.5}\n")
+    text = TPD + (
+        "models:\n  api:\n    - openai/gpt-4o\n"
+        "    - {id: acme/negotiated, input_usd_per_1m: 0.5, output_usd_per_1m: 1.5}\n"
+    )
     prof, _ = load_profile(_write(tmp_path, "a.yaml", text))
     assert prof.models.api is not None
     first, second = prof.models.api
@@ -308,8 +338,12 @@ def test_defaults(tmp_path: Path) -> None:
     # 400 output tokens at a 0.75 input share: input = 400 × 0.75 / 0.25 = 1200
     assert w.input_tokens_per_request_resolved == pytest.approx(1200)
     s = prof.self_hosting
-    assert (s.gpu, s.pricing, s.engine, s.redundancy) == ("h100-sxm", Pricing.ON_DEMAND, Engine.VLLM,
-                                                          Redundancy.N_PLUS_1)
+    assert (s.gpu, s.pricing, s.engine, s.redundancy) == (
+        "h100-sxm",
+        Pricing.ON_DEMAND,
+        Engine.VLLM,
+        Redundancy.N_PLUS_1,
+    )
     assert (s.gpu_hourly_usd, s.gpus, s.precision, s.autoscaling) == (None, None, None, False)
     assert (s.ops_fte, s.fte_annual_usd, s.other_monthly_usd) == (1.0, 200_000, 2_000)
     assert prof.compliance.third_party_processing is ThirdParty.ALLOWED
@@ -379,11 +413,15 @@ def test_set_value_is_validated_like_the_file(tmp_path: Path) -> None:
     msg = _load_error(tmp_path, "t.yaml", TPD, ["workload.tokens_per_day=-1"])
     assert msg == "--set: workload.tokens_per_day: must be greater than 0 (got -1)"
     msg = _load_error(tmp_path, "t.yaml", TPD, ["workload.tokens_per_day=2M"])
-    assert msg == ("--set: workload.tokens_per_day: must be a number (got '2M'); "
-                   "write 2000000, 2_000_000 or 2.0e6, without units or commas")
+    assert msg == (
+        "--set: workload.tokens_per_day: must be a number (got '2M'); "
+        "write 2000000, 2_000_000 or 2.0e6, without units or commas"
+    )
     msg = _load_error(tmp_path, "t.yaml", TPD, ["compliance.third_party_processing=no"])
-    assert msg == ("--set: compliance.third_party_processing: must be one of allowed, with_agreement, forbidden "
-                   "(got the boolean false)\nHint: YAML 1.1 reads yes/no/on/off as booleans; put the word in quotes")
+    assert msg == (
+        "--set: compliance.third_party_processing: must be one of allowed, with_agreement, forbidden "
+        "(got the boolean false)\nHint: YAML 1.1 reads yes/no/on/off as booleans; put the word in quotes"
+    )
 
 
 def test_set_unknown_key_has_did_you_mean(tmp_path: Path) -> None:
@@ -403,17 +441,19 @@ def test_file_errors_keep_their_file_line_next_to_a_set(tmp_path: Path) -> None:
 
 
 def test_set_creates_missing_sections(tmp_path: Path) -> None:
-    prof, _ = load_profile(_write(tmp_path, "t.yaml", TPD),
-                           ["budget.max_monthly_usd=100", "self_hosting.gpu_hourly_usd=3.5"])
+    prof, _ = load_profile(
+        _write(tmp_path, "t.yaml", TPD), ["budget.max_monthly_usd=100", "self_hosting.gpu_hourly_usd=3.5"]
+    )
     assert prof.budget.max_monthly_usd == 100
     assert prof.self_hosting.gpu_hourly_usd == 3.5
     assert prof.self_hosting.gpu == "h100-sxm"  # the rest of the created section keeps its defaults
 
 
 def test_set_enum_and_later_set_wins(tmp_path: Path) -> None:
-    prof, _ = load_profile(_write(tmp_path, "t.yaml", TPD), ["compliance.third_party_processing=forbidden",
-                                                             "workload.tokens_per_day=7",
-                                                             "workload.tokens_per_day=9"])
+    prof, _ = load_profile(
+        _write(tmp_path, "t.yaml", TPD),
+        ["compliance.third_party_processing=forbidden", "workload.tokens_per_day=7", "workload.tokens_per_day=9"],
+    )
     assert prof.compliance.third_party_processing is ThirdParty.FORBIDDEN
     assert prof.workload.tokens_per_day == 9
 
@@ -430,8 +470,11 @@ def test_set_tokens_per_day_replaces_requests_per_minute(tmp_path: Path) -> None
 
 
 def test_set_requests_per_minute_replaces_tokens_per_day(tmp_path: Path) -> None:
-    sets = ["workload.requests_per_minute=10", "workload.input_tokens_per_request=3",
-            "workload.output_tokens_per_request=1"]
+    sets = [
+        "workload.requests_per_minute=10",
+        "workload.input_tokens_per_request=3",
+        "workload.output_tokens_per_request=1",
+    ]
     prof, doc = load_profile(_write(tmp_path, "t.yaml", TPD), sets)
     w = prof.workload
     assert (w.tokens_per_day, w.input_share, w.requests_per_minute) == (None, None, 10)
@@ -441,8 +484,9 @@ def test_set_requests_per_minute_replaces_tokens_per_day(tmp_path: Path) -> None
 
 def test_set_requests_per_minute_alone_still_needs_the_shape(tmp_path: Path) -> None:
     msg = _load_error(tmp_path, "t.yaml", TPD, ["workload.requests_per_minute=10"])
-    assert msg == ("t.yaml:2: workload: requests_per_minute needs input_tokens_per_request and "
-                   "output_tokens_per_request")
+    assert msg == (
+        "t.yaml:2: workload: requests_per_minute needs input_tokens_per_request and output_tokens_per_request"
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""rules.py: each profile rule fires with the right effect, and the capability premium is capped."""
+"""advise/rules.py: each rule and each exclusion, on options the real pipeline priced."""
 
 from __future__ import annotations
 
@@ -8,24 +8,34 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from selfhost_cli.profile import Expertise, Profile
-from selfhost_cli.rules import (
+from selfhost_cli.advise import evaluate
+from selfhost_cli.advise.candidates import PlanCache
+from selfhost_cli.advise.rules import (
     MAX_PREMIUM,
     RISK_MARGIN,
     SPIKY_PEAK_TO_AVERAGE,
     STRONG_CAPABILITY_PREMIUM,
+    Finding,
+    premium,
+)
+from selfhost_cli.catalog import bundled
+from selfhost_cli.deploy.engines import BUNDLED_ENGINES
+from selfhost_cli.enums import (
+    Confidence,
+    CustomSampling,
     Decision,
     Effect,
-    Finding,
-    air_gapped,
-    customization,
-    data_residency,
-    premium,
-    profile_findings,
-    team_expertise,
-    third_party_processing,
-    traffic_variance,
+    Engine,
+    Expertise,
+    OptionKind,
+    Precision,
+    Pricing,
+    QualityPolicy,
+    WarningCode,
 )
+from selfhost_cli.profile import Profile
+
+CATALOG = bundled()
 
 
 def make(**sections: Any) -> Profile:
@@ -35,165 +45,167 @@ def make(**sections: Any) -> Profile:
     return Profile.model_validate(doc)
 
 
-def effects(findings: list[Finding]) -> dict[str, Effect]:
-    return {f.rule: f.effect for f in findings}
+def run(profile: Profile) -> Any:
+    return evaluate(profile, CATALOG, BUNDLED_ENGINES, PlanCache())
+
+
+def by_rule(found: list[Finding], rule: str) -> list[Finding]:
+    return [f for f in found if f.rule == rule]
 
 
 def test_enums_are_closed_sets():
-    assert {d.value for d in Decision} == {"api", "self_host", "hybrid"}
+    assert {d.value for d in Decision} == {"api", "self_host", "hybrid", "none"}
     assert {e.value for e in Effect} == {"requires_self_host", "requires_api", "favors_self_host", "favors_api", "info"}
+    assert {k.value for k in OptionKind} == {"api", "self_host", "hybrid"}
+    assert {c.value for c in Confidence} == {"high", "medium", "low"}
+    assert {p.value for p in Pricing} == {"spot", "on_demand", "reserved_1y", "reserved_3y", "owned"}
+    assert {p.value for p in Precision} == {"bf16", "fp16", "fp8", "int8", "int4", "fp4"}
+    assert {q.value for q in QualityPolicy} == {"same_model", "same_tier", "any"}
+    assert {c.value for c in CustomSampling} == {"none", "preferred", "required"}
+    assert "ideal" in {e.value for e in Engine}
+    assert {"stale_price", "price_unknown", "fleet_short", "quality_gap"} <= {w.value for w in WarningCode}
     assert set(RISK_MARGIN) == set(Expertise)
 
 
 # ---------------------------------------------------------------- compliance
 
 
-def test_forbidden_third_party_requires_self_host():
-    found = third_party_processing(make(compliance={"third_party_processing": "forbidden", "regulations": ["hipaa"]}))
-    assert effects(found) == {"third_party_processing": Effect.REQUIRES_SELF_HOST}
-    assert "HIPAA" in found[0].message
-    assert found[0].evidence == "compliance.third_party_processing: forbidden"
+def test_forbidden_third_party_excludes_every_api_and_hybrid():
+    ev = run(make(compliance={"third_party_processing": "forbidden", "regulations": ["hipaa"]}))
+    (f,) = by_rule(ev.findings, "third_party_processing")
+    assert f.effect is Effect.REQUIRES_SELF_HOST and "HIPAA" in f.message
+    for o in ev.options:
+        assert ("third_party_processing" in o.excluded_by) == (o.kind is not OptionKind.SELF_HOST), o.id
+    assert ev.verdict.decision is Decision.SELF_HOST
 
 
-def test_with_agreement_is_info_mentioning_the_agreement():
-    found = third_party_processing(make(compliance={"third_party_processing": "with_agreement"}))
-    assert effects(found) == {"third_party_agreement": Effect.INFO}
-    assert "agreement" in found[0].message
+@pytest.mark.parametrize(
+    ("section", "key", "value", "rule"),
+    [
+        ("compliance", "air_gapped", True, "air_gapped"),
+        ("compliance", "data_residency", "on_prem", "on_prem_residency"),
+    ],
+)
+def test_hard_constraints_exclude_apis(section, key, value, rule):
+    ev = run(make(**{section: {key: value}}))
+    assert by_rule(ev.findings, rule)[0].effect is Effect.REQUIRES_SELF_HOST
+    assert all(rule in o.excluded_by for o in ev.options if o.kind is not OptionKind.SELF_HOST)
 
 
-def test_allowed_third_party_says_nothing():
-    assert third_party_processing(make()) == []
+def test_eu_residency_keeps_only_apis_with_an_eu_endpoint():
+    ev = run(
+        make(
+            compliance={"data_residency": "eu"},
+            models={"api": ["openai/gpt-4.1-mini", "anthropic/claude-haiku-4.5", "groq/llama-3.3-70b-versatile"]},
+        )
+    )
+    excluded = {o.id for o in ev.options if "capability" in o.excluded_by}
+    # OpenAI lists eu among its regional endpoints; Anthropic's older models route globally; Groq states none
+    assert "anthropic/claude-haiku-4.5" in excluded and "groq/llama-3.3-70b-versatile" in excluded
+    assert "openai/gpt-4.1-mini" not in excluded
+    (cap,) = by_rule(ev.findings, "capability")
+    assert "EU" in cap.message and "openai.com" in cap.evidence
+    assert ev.verdict.chosen is None or ev.verdict.chosen.id not in excluded
 
 
-def test_air_gapped_requires_self_host():
-    assert effects(air_gapped(make(compliance={"air_gapped": True}))) == {"air_gapped": Effect.REQUIRES_SELF_HOST}
-    assert air_gapped(make()) == []
-
-
-def test_on_prem_residency_requires_self_host():
-    found = data_residency(make(compliance={"data_residency": "on_prem"}))
-    assert effects(found) == {"on_prem_residency": Effect.REQUIRES_SELF_HOST}
-
-
-@pytest.mark.parametrize("region", ["eu", "us"])
-def test_regional_residency_is_info(region):
-    found = data_residency(make(compliance={"data_residency": region}))
-    assert effects(found) == {"regional_residency": Effect.INFO}
-    assert region.upper() in found[0].message
-    assert data_residency(make()) == []
+def test_with_agreement_keeps_apis_whose_retention_is_unknown():
+    ev = run(make(compliance={"third_party_processing": "with_agreement"}))
+    assert all(not o.excluded_by for o in ev.options if o.kind is OptionKind.API)
 
 
 # ---------------------------------------------------------------- customization
 
 
-def test_custom_sampling_favors_self_host_with_premium():
-    found = customization(make(customization={"custom_sampling": True}))
-    assert effects(found) == {"custom_sampling": Effect.FAVORS_SELF_HOST}
-    assert found[0].premium == STRONG_CAPABILITY_PREMIUM == 1.5
-
-
-def test_inference_time_techniques_favor_self_host_with_premium():
-    found = customization(make(customization={"inference_time_techniques": ["steering"]}))
-    assert effects(found) == {"inference_time_techniques": Effect.FAVORS_SELF_HOST}
-    assert found[0].premium == 1.5 and "steering" in found[0].message
-
-
-def test_fine_tuned_weights_only_lean():
-    found = customization(make(customization={"fine_tuned_weights": True}))
-    assert effects(found) == {"fine_tuned_weights": Effect.FAVORS_SELF_HOST}
-    assert 1.0 < found[0].premium < STRONG_CAPABILITY_PREMIUM
-
-
-@pytest.mark.parametrize(("adapters", "effect", "leans"),
-                         [(3, Effect.INFO, False), (10, Effect.FAVORS_SELF_HOST, True)])
-def test_lora_adapters(adapters, effect, leans):
-    found = customization(make(customization={"lora_adapters": adapters}))
-    assert effects(found) == {"lora_adapters": effect}
-    assert (found[0].premium > 1.0) is leans
-
-
-def test_no_customization_says_nothing():
-    assert customization(make()) == []
-
-
-# ---------------------------------------------------------------- traffic and team
-
-
-@pytest.mark.parametrize(("peak", "autoscaling", "fires"), [
-    (SPIKY_PEAK_TO_AVERAGE, False, True),  # exactly 3: fires
-    (5.0, False, True),
-    (2.99, False, False),
-    (5.0, True, False),  # autoscaling follows the curve
-])
-def test_traffic_variance(peak, autoscaling, fires):
-    found = traffic_variance(make(workload={"peak_to_average": peak}, self_hosting={"autoscaling": autoscaling}))
-    assert (effects(found) == {"traffic_variance": Effect.FAVORS_API}) is fires
-    if not fires:
-        assert found == []
-
-
-def test_traffic_variance_message_gives_mean_utilization():
-    # peak 4× the mean: a fleet sized for the peak runs at 100 / 4 = 25% on average
-    found = traffic_variance(make(workload={"peak_to_average": 4.0}))
-    assert "25%" in found[0].message
-
-
-@pytest.mark.parametrize(("level", "effect"), [("none", Effect.FAVORS_API), ("some", Effect.INFO),
-                                               ("strong", Effect.INFO)])
-def test_team_expertise(level, effect):
-    found = team_expertise(make(team={"inference_expertise": level}))
-    assert effects(found) == {"team_expertise": effect}
-    assert f"{RISK_MARGIN[Expertise(level)]:.0%}" in found[0].message
-
-
-def test_risk_margin_shrinks_with_expertise():
-    assert RISK_MARGIN[Expertise.NONE] > RISK_MARGIN[Expertise.SOME] > RISK_MARGIN[Expertise.STRONG] > 0
-
-
-# ---------------------------------------------------------------- all rules and the premium
-
-
-def test_profile_findings_collects_every_rule():
-    p = make(
-        compliance={"third_party_processing": "forbidden", "air_gapped": True, "data_residency": "on_prem"},
-        customization={"custom_sampling": True},
-        workload={"peak_to_average": 4.0},
-        team={"inference_expertise": "none"},
+def test_fine_tuned_weights_keep_only_apis_that_host_them_at_their_fine_tuned_price():
+    ev = run(
+        make(
+            workload={"tokens_per_day": 1e9},
+            models={"self_hosted": "llama-3.1-8b", "api": ["groq/llama-3.1-8b-instant", "openai/gpt-4.1-mini"]},
+            customization={"fine_tuned_weights": True},
+        )
     )
-    got = effects(profile_findings(p))
-    assert got == {
-        "third_party_processing": Effect.REQUIRES_SELF_HOST,
-        "air_gapped": Effect.REQUIRES_SELF_HOST,
-        "on_prem_residency": Effect.REQUIRES_SELF_HOST,
-        "custom_sampling": Effect.FAVORS_SELF_HOST,
-        "traffic_variance": Effect.FAVORS_API,
-        "team_expertise": Effect.FAVORS_API,
-    }
-    for f in profile_findings(p):
-        assert f.message and f.evidence
+    by_id = {o.id: o for o in ev.options}
+    assert "capability" in by_id["groq/llama-3.1-8b-instant"].excluded_by
+    mini = by_id["openai/gpt-4.1-mini"]
+    assert mini.eligible and mini.item("output").unit_usd == 3.2  # fine-tuned gpt-4.1-mini: $0.80 / $3.20
+    assert ev.verdict.chosen.id != "groq/llama-3.1-8b-instant"
+    for o in ev.options:
+        if o.kind is OptionKind.HYBRID and "groq" in o.id:
+            assert "capability" in o.excluded_by
 
 
-def _f(p: float) -> Finding:
-    return Finding("x", Effect.FAVORS_SELF_HOST, "m", "e", p)
+def test_lora_adapters_exclude_serverless_offerings_without_lora():
+    ev = run(make(customization={"lora_adapters": 3}, models={"api": ["fireworks/llama-3.3-70b-instruct"]}))
+    assert "capability" in ev.options[0].excluded_by
 
 
-def test_premium_multiplies_findings():
-    # custom sampling 1.5 × inference-time techniques 1.5 = 2.25
-    p = make(customization={"custom_sampling": True, "inference_time_techniques": ["steering"]})
-    assert premium(profile_findings(p)) == pytest.approx(2.25)
-    assert premium([]) == 1.0
+def test_custom_sampling_required_excludes_apis_without_it_and_preferred_only_leans():
+    required = run(
+        make(
+            customization={"custom_sampling": "required"},
+            models={"api": ["fireworks/llama-3.3-70b-instruct", "deepinfra/llama-3.3-70b-instruct"]},
+        )
+    )
+    by_id = {o.id: o for o in required.options}
+    assert by_id["fireworks/llama-3.3-70b-instruct"].eligible  # GBNF grammar mode
+    assert "capability" in by_id["deepinfra/llama-3.3-70b-instruct"].excluded_by
+    preferred = run(make(customization={"custom_sampling": True}))  # the original boolean form
+    (f,) = by_rule(preferred.findings, "custom_sampling")
+    assert f.effect is Effect.FAVORS_SELF_HOST and f.premium == STRONG_CAPABILITY_PREMIUM
+    assert "preferred, not required" in f.message
+    assert all(not o.excluded_by for o in preferred.options if o.kind is OptionKind.API)
 
 
-def test_premium_capped_at_three():
-    assert MAX_PREMIUM == 3.0
-    assert premium([_f(2.0), _f(2.0)]) == 3.0  # 4.0 capped
-    # every customization at once: 1.5 × 1.5 × 1.15 × 1.15 = 2.976, just under the cap
-    p = make(customization={"custom_sampling": True, "inference_time_techniques": ["steering"],
-                            "fine_tuned_weights": True, "lora_adapters": 12})
-    assert premium(profile_findings(p)) == pytest.approx(1.5 * 1.5 * 1.15 * 1.15)
+def test_premium_is_capped():
+    findings = [Finding("x", Effect.FAVORS_SELF_HOST, "", "", premium=2.0) for _ in range(5)]
+    assert premium(findings) == MAX_PREMIUM
 
 
-@given(st.lists(st.floats(1.0, 5.0), max_size=8))
-def test_premium_between_one_and_the_cap(premiums):
-    total = premium([_f(p) for p in premiums])
-    assert 1.0 <= total <= MAX_PREMIUM
+@given(st.lists(st.floats(min_value=1.0, max_value=5.0), max_size=6))
+def test_premium_never_below_one_nor_above_the_cap(premiums):
+    p = premium([Finding("x", Effect.INFO, "", "", premium=v) for v in premiums])
+    assert 1.0 <= p <= MAX_PREMIUM
+
+
+# ---------------------------------------------------------------- feasibility, quality, traffic, team
+
+
+def test_a_model_that_cannot_fit_excludes_its_option_and_hybrids():
+    ev = run(make(models={"self_hosted": "deepseek-v3"}, self_hosting={"gpu": "h100-sxm", "precision": "bf16"}))
+    (f,) = by_rule(ev.findings, "deployment_infeasible")
+    assert f.effect is Effect.REQUIRES_API
+    own = next(o for o in ev.options if o.kind is OptionKind.SELF_HOST)
+    assert "deployment_infeasible" in own.excluded_by and own.monthly_usd is None
+    assert ev.verdict.decision is Decision.API
+
+
+def test_quality_gap_is_stated_with_its_source():
+    ev = run(make(models={"self_hosted": "llama-3.3-70b", "api": ["openai/gpt-4.1"]}))
+    (f,) = by_rule(ev.findings, "quality")
+    assert "openai/gpt-4.1 1414 vs llama-3.3-70b 1318" in f.message and "96 points" in f.message
+    assert "lmarena" in f.evidence and "huggingface.co/datasets/lmarena-ai" in f.evidence
+
+
+def test_stand_ins_say_they_are_stand_ins():
+    ev = run(make(models={"self_hosted": "qwen3-235b-a22b", "api": ["fireworks/deepseek-v3"]}))
+    (f,) = by_rule(ev.findings, "quality")
+    assert "stand-in" in f.message and "deepseek-v3" in f.message
+
+
+def test_same_model_offerings_raise_no_quality_reason():
+    ev = run(make(models={"self_hosted": "llama-3.3-70b", "api": ["together/llama-3.3-70b-instruct-turbo"]}))
+    assert not by_rule(ev.findings, "quality")
+
+
+def test_traffic_variance_quotes_the_fleets_own_mean_utilization():
+    ev = run(make(workload={"tokens_per_day": 3e6, "peak_to_average": SPIKY_PEAK_TO_AVERAGE}))
+    (f,) = by_rule(ev.findings, "traffic_variance")
+    own = next(o for o in ev.options if o.kind is OptionKind.SELF_HOST)
+    assert f"{own.capacity.mean_utilization:.0%}" in f.message
+    assert f.effect is Effect.FAVORS_API
+
+
+def test_team_without_expertise_favors_the_api_and_states_the_margin():
+    ev = run(make(team={"inference_expertise": "none"}))
+    (f,) = by_rule(ev.findings, "team_expertise")
+    assert f.effect is Effect.FAVORS_API and "30%" in f.message

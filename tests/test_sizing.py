@@ -9,11 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from selfhost_cli.catalog import bundled
-from selfhost_cli.catalog.schema import Precision
-from selfhost_cli.engines import ENGINES
-from selfhost_cli.estimate import Setup, SteadyState, Step, memory
-from selfhost_cli.profile import Engine
-from selfhost_cli.sizing import (
+from selfhost_cli.deploy.engines import ENGINES
+from selfhost_cli.deploy.estimate import Setup, SteadyState, Step, memory
+from selfhost_cli.deploy.sizing import (
     TARGET_PEAK_UTILIZATION,
     TP_PREFERENCE_MARGIN,
     Infeasible,
@@ -26,6 +24,7 @@ from selfhost_cli.sizing import (
     most_efficient,
     plan_replicas,
 )
+from selfhost_cli.enums import Engine, Precision
 
 CATALOG = bundled()
 SHAPE = RequestShape(input_tokens=1000, output_tokens=200, max_ttft_ms=2000, min_output_tokens_per_s=20)
@@ -71,8 +70,9 @@ def test_fleet_for_peak_at_least_one_serving_replica():
     assert fleet.serving_replicas == 1 and fleet.replicas == 2
 
 
-@given(capacity=st.floats(1.0, 1e5), peak=st.floats(0.0, 1e7), spare=st.integers(0, 1),
-       tp=st.sampled_from([1, 2, 4, 8]))
+@given(
+    capacity=st.floats(1.0, 1e5), peak=st.floats(0.0, 1e7), spare=st.integers(0, 1), tp=st.sampled_from([1, 2, 4, 8])
+)
 def test_fleet_for_peak_formula(capacity, peak, spare, tp):
     fleet = fleet_for_peak(fake_plan(tp, capacity), peak, spare)
     expected = max(1, math.ceil(peak / (capacity * TARGET_PEAK_UTILIZATION) - 1e-9))
@@ -148,8 +148,9 @@ def test_most_efficient_prefers_smaller_tp_unless_clearly_better():
 
 
 def test_plan_replicas_real_model_meets_latency_target():
-    plans = plan_replicas(CATALOG.model("llama-3.1-8b"), CATALOG.gpu("h100-sxm"), Precision.BF16,
-                          ENGINES[Engine.VLLM], SHAPE)
+    plans = plan_replicas(
+        CATALOG.model("llama-3.1-8b"), CATALOG.gpu("h100-sxm"), Precision.BF16, ENGINES[Engine.VLLM], SHAPE
+    )
     assert not isinstance(plans, Infeasible)
     assert [p.tp for p in plans] == sorted(p.tp for p in plans)  # smallest TP first
     for p in plans:
@@ -160,8 +161,9 @@ def test_plan_replicas_real_model_meets_latency_target():
 
 def test_plan_replicas_infeasible_when_nothing_fits():
     # 405B at bf16 is 810 GB: even TP8 leaves 101 GB per 24 GB L4
-    result = plan_replicas(CATALOG.model("llama-3.1-405b"), CATALOG.gpu("l4"), Precision.BF16,
-                           ENGINES[Engine.VLLM], SHAPE)
+    result = plan_replicas(
+        CATALOG.model("llama-3.1-405b"), CATALOG.gpu("l4"), Precision.BF16, ENGINES[Engine.VLLM], SHAPE
+    )
     assert isinstance(result, Infeasible)
     assert "TP1" in result.reason and "TP8" in result.reason
     assert "GB of weights" in result.reason
@@ -169,14 +171,16 @@ def test_plan_replicas_infeasible_when_nothing_fits():
 
 def test_plan_replicas_infeasible_when_latency_cannot_be_met():
     too_fast = RequestShape(1000, 200, max_ttft_ms=2000, min_output_tokens_per_s=5000)  # 0.2 ms per token
-    result = plan_replicas(CATALOG.model("llama-3.1-8b"), CATALOG.gpu("h100-sxm"), Precision.BF16,
-                           ENGINES[Engine.VLLM], too_fast)
+    result = plan_replicas(
+        CATALOG.model("llama-3.1-8b"), CATALOG.gpu("h100-sxm"), Precision.BF16, ENGINES[Engine.VLLM], too_fast
+    )
     assert isinstance(result, Infeasible)
     assert "latency target" in result.reason
 
 
 def test_plan_replicas_fixed_tp():
-    plans = plan_replicas(CATALOG.model("llama-3.1-70b"), CATALOG.gpu("h100-sxm"), Precision.FP8,
-                          ENGINES[Engine.VLLM], SHAPE, tp=4)
+    plans = plan_replicas(
+        CATALOG.model("llama-3.1-70b"), CATALOG.gpu("h100-sxm"), Precision.FP8, ENGINES[Engine.VLLM], SHAPE, tp=4
+    )
     assert not isinstance(plans, Infeasible) and [p.tp for p in plans] == [4]
     assert isinstance(most_efficient(plans), ReplicaPlan)

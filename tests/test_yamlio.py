@@ -160,22 +160,37 @@ def test_parse_broken_yaml_names_the_line(text: str, line: int, problem: str) ->
 @pytest.mark.parametrize(
     ("text", "message", "hint"),
     [
-        ("version: 1\nname: !!python/object:os.system x\n",
-         "bad.yaml:2: name: cannot read 'x': could not determine a constructor for the tag "
-         "'tag:yaml.org,2002:python/object:os.system'", "remove the !tag or put the value in quotes"),
-        ("version: 1\nname: !custom x\n",
-         "bad.yaml:2: name: cannot read 'x': could not determine a constructor for the tag '!custom'",
-         "remove the !tag or put the value in quotes"),
-        ("version: 1\nname: 2024-13-45\n", "bad.yaml:2: name: cannot read '2024-13-45': month must be in 1..12",
-         "dates are written YYYY-MM-DD; quote the value if it is meant as text"),
-        ("version: 1\nworkload: !!int abc\n",
-         "bad.yaml:2: workload: cannot read 'abc': invalid literal for int() with base 10: 'abc'",
-         "remove the !tag or put the value in quotes"),
-        ("version: 1\nd:\n  <<: 5\n",
-         "bad.yaml:3: d: cannot merge: expected a mapping or list of mappings for merging, but found scalar",
-         "`<<:` takes an alias of a mapping, or a list of them"),
-        ("a: &x [*x]\n", "bad.yaml:1: a[0]: an alias refers to itself (recursive anchor)",
-         "anchors (&name) cannot contain their own alias (*name)"),
+        (
+            "version: 1\nname: !!python/object:os.system x\n",
+            "bad.yaml:2: name: cannot read 'x': could not determine a constructor for the tag "
+            "'tag:yaml.org,2002:python/object:os.system'",
+            "remove the !tag or put the value in quotes",
+        ),
+        (
+            "version: 1\nname: !custom x\n",
+            "bad.yaml:2: name: cannot read 'x': could not determine a constructor for the tag '!custom'",
+            "remove the !tag or put the value in quotes",
+        ),
+        (
+            "version: 1\nname: 2024-13-45\n",
+            "bad.yaml:2: name: cannot read '2024-13-45': month must be in 1..12",
+            "dates are written YYYY-MM-DD; quote the value if it is meant as text",
+        ),
+        (
+            "version: 1\nworkload: !!int abc\n",
+            "bad.yaml:2: workload: cannot read 'abc': invalid literal for int() with base 10: 'abc'",
+            "remove the !tag or put the value in quotes",
+        ),
+        (
+            "version: 1\nd:\n  <<: 5\n",
+            "bad.yaml:3: d: cannot merge: expected a mapping or list of mappings for merging, but found scalar",
+            "`<<:` takes an alias of a mapping, or a list of them",
+        ),
+        (
+            "a: &x [*x]\n",
+            "bad.yaml:1: a[0]: an alias refers to itself (recursive anchor)",
+            "anchors (&name) cannot contain their own alias (*name)",
+        ),
     ],
     ids=["python-tag", "local-tag", "impossible-date", "bad-int", "merge-scalar", "recursive-alias"],
 )
@@ -261,8 +276,11 @@ def test_validate_whole_document_shape(text: str, what: str, message: str) -> No
     with pytest.raises(InputFileError) as info:
         validate(Outer, parse(text, "e.yaml"), what)
     assert info.value.message == message
-    expected_hint = ("`selfhost init profile.yaml` writes a commented starter profile" if what == "profile"
-                     else "see docs/catalogs.md for the layout")
+    expected_hint = (
+        "`selfhost init profile.yaml` writes a commented starter profile"
+        if what == "profile"
+        else "see docs/catalogs.md for the layout"
+    )
     assert info.value.hint == expected_hint
 
 
@@ -271,8 +289,9 @@ def test_validate_whole_document_shape(text: str, what: str, message: str) -> No
 
 def test_unknown_key_with_did_you_mean_and_allowed_keys() -> None:
     err = _error("inner:\n  size: 1\n  colour: red\n")
-    assert str(err) == ("t.yaml:3: inner.colour: unknown key; did you mean 'color'?\n"
-                        "Hint: keys allowed here: size, color")
+    assert str(err) == (
+        "t.yaml:3: inner.colour: unknown key; did you mean 'color'?\nHint: keys allowed here: size, color"
+    )
 
 
 def test_bound_violation_shows_the_bound_and_the_value() -> None:
@@ -281,19 +300,22 @@ def test_bound_violation_shows_the_bound_and_the_value() -> None:
 
 def test_enum_with_suggestion() -> None:
     assert str(_error("inner:\n  size: 1\n  color: dark-blue\n")) == (
-        "t.yaml:3: inner.color: must be one of red, dark_blue (got 'dark-blue'); did you mean 'dark_blue'?")
+        "t.yaml:3: inner.color: must be one of red, dark_blue (got 'dark-blue'); did you mean 'dark_blue'?"
+    )
 
 
 def test_enum_given_a_yaml_boolean_hints_at_quoting() -> None:
     assert str(_error("inner:\n  size: 1\n  color: no\n")) == (
         "t.yaml:3: inner.color: must be one of red, dark_blue (got the boolean false)\n"
-        "Hint: YAML 1.1 reads yes/no/on/off as booleans; put the word in quotes")
+        "Hint: YAML 1.1 reads yes/no/on/off as booleans; put the word in quotes"
+    )
 
 
 def test_list_item_path_uses_brackets() -> None:
     assert str(_error("inner:\n  size: 1\nitems: [1, x, 3]\n")) == (
         "t.yaml:3: items[1]: must be a number (got 'x')\n"
-        "Hint: write numbers as 2000000, 2_000_000 or 2.0e6, without units or commas")
+        "Hint: write numbers as 2000000, 2_000_000 or 2.0e6, without units or commas"
+    )
 
 
 @pytest.mark.parametrize(

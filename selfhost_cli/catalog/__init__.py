@@ -18,9 +18,9 @@ from selfhost_cli.catalog.schema import (
     GpuSpec,
     ModelCatalogFile,
     ModelSpec,
-    Pricing,
     UserCatalogFile,
 )
+from selfhost_cli.enums import Pricing
 from selfhost_cli.errors import InputFileError, unknown_id
 from selfhost_cli.yamlio import load_file, parse, validate
 

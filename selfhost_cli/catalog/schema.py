@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from selfhost_cli.enums import Confidence, Precision, Pricing
 
 
 class Strict(BaseModel):
@@ -15,40 +16,20 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Precision(str, Enum):
-    """Numeric format of the weights (and the matmuls that read them)."""
-
-    BF16 = "bf16"
-    FP16 = "fp16"
-    FP8 = "fp8"
-    INT8 = "int8"
-    INT4 = "int4"
-    FP4 = "fp4"
-
-
-class Pricing(str, Enum):
-    """How GPU-hours are bought."""
-
-    SPOT = "spot"
-    ON_DEMAND = "on_demand"
-    RESERVED_1Y = "reserved_1y"
-    RESERVED_3Y = "reserved_3y"
-    OWNED = "owned"
-
-
-class Confidence(str, Enum):
-    """How far a price or fact can be trusted: primary source, transcription, or a third-party guess."""
-
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-
-
 class Sourced(Strict):
     """Anything carrying a figure from outside: where it was read and when."""
 
     source: str = Field(min_length=3)
     as_of: dt.date
+
+
+class Quality(Sourced):
+    """One public quality figure of a model or API offering, on one scale for the whole catalog."""
+
+    score: float = Field(gt=0)
+    scale: str = Field(min_length=2, description="short id of the scale, e.g. lmarena-text")
+    entry: str | None = Field(default=None, description="the leaderboard entry the figure was read from")
+    note: str | None = None
 
 
 # ---------------------------------------------------------------- models
@@ -115,6 +96,7 @@ class ModelSpec(Sourced):
     mla: Mla | None = None
     sliding_window: SlidingWindow | None = None
     moe: Moe | None = None
+    quality: Quality | None = None
     note: str | None = None
 
     @model_validator(mode="after")
@@ -183,6 +165,35 @@ class GpuSpec(Sourced):
 # ---------------------------------------------------------------- apis
 
 
+class Fact(Strict):
+    """One capability of an API offering: true, false, or unknown (null), with where it was read."""
+
+    value: bool | None = None
+    source: str | None = None
+    note: str | None = None
+
+
+class RegionsFact(Strict):
+    """Regions the offering can process and store data in (`us`, `eu`, ...); null = unknown."""
+
+    value: list[str] | None = None
+    source: str | None = None
+    note: str | None = None
+
+
+class Capabilities(Strict):
+    """What an offering can do beyond plain chat completions; each fact sourced; unknown is not false."""
+
+    custom_weights: Fact = Field(default_factory=Fact, description="serves the customer's own fine-tuned weights")
+    custom_weights_input_usd_per_1m: float | None = Field(default=None, ge=0)
+    custom_weights_output_usd_per_1m: float | None = Field(default=None, ge=0)
+    lora: Fact = Field(default_factory=Fact, description="serves LoRA adapters on the shared base model")
+    custom_sampling: Fact = Field(default_factory=Fact, description="logit processors or arbitrary grammars")
+    zero_data_retention: Fact = Field(default_factory=Fact, description="zero data retention or a BAA offered")
+    regions: RegionsFact = Field(default_factory=RegionsFact)
+    as_of: dt.date | None = None
+
+
 class ApiOffering(Sourced):
     """One hosted model at one provider, priced per million tokens."""
 
@@ -196,6 +207,8 @@ class ApiOffering(Sourced):
     cached_input_usd_per_1m: float | None = Field(default=None, ge=0)
     batch_discount: float | None = Field(default=None, ge=0, lt=1, description="0.5 = half price")
     confidence: Confidence = Confidence.HIGH
+    quality: Quality | None = Field(default=None, description="own figure; open-weight offerings take the model's")
+    capabilities: Capabilities = Field(default_factory=Capabilities)
     note: str | None = None
 
 

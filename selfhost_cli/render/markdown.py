@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from selfhost_cli.advisor import Advice
-from selfhost_cli.render.table import tokens, usd
+from selfhost_cli.advise import Advice
+from selfhost_cli.render.table import capacity_rows, line_items, tokens, usd
 
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -27,32 +27,36 @@ def _breakeven(value: float | None) -> str:
 def advice_markdown(advice: Advice) -> str:
     out = [
         f"## selfhost advise: {advice.profile_name}\n",
-        f"**Recommendation: `{advice.decision.value}`** (confidence {advice.confidence.value}). {advice.summary}\n",
+        f"**Recommendation: `{advice.decision.value}`** (confidence {advice.confidence.value}: "
+        f"{advice.confidence_why}). {advice.summary}\n",
         f"Break-even: {_breakeven(advice.breakeven_tokens_per_day)} — {advice.breakeven_note}\n",
         "### Reasons\n",
         md_table(["rule", "effect", "why"], [(f.rule, f.effect.value, f.message) for f in advice.reasons]),
         "### Monthly cost by option\n",
         md_table(
-            ["kind", "option", "USD/month", "eligible"],
+            ["kind", "option", "USD/month", "quality", "eligible", "breakdown"],
             [
-                (o.kind, o.id, usd(o.monthly_usd), "yes" if o.eligible else "no: " + ", ".join(o.excluded_by))
+                (
+                    o.kind.value,
+                    o.id,
+                    usd(o.monthly_usd),
+                    f"{o.quality.score:.0f}" if o.quality else "—",
+                    "yes" if o.eligible else "no: " + (", ".join(o.excluded_by) or "cost unknown"),
+                    line_items(o) or o.infeasible or o.price_missing or "",
+                )
                 for o in advice.options
             ],
         ),
     ]
     own = advice.option("self_host")
     if own and own.capacity:
-        c = own.capacity
-        out.append(
-            f"Self-hosted fleet: {c['gpus']} × {c['gpu']} ({c['replicas']} × TP{c['tp']}, {c['precision']}, "
-            f"{c['engine']}), peak utilization {c['peak_utilization']:.0%}.\n"
-        )
+        out += ["### Capacity plan (self-hosted)\n", md_table(["item", "value"], capacity_rows(own.capacity))]
     if advice.flip_points:
         out += [
             "### What would flip it\n",
             md_table(
                 ["change", "to", "decision", "note"],
-                [(f.parameter, f.value, f.decision, f.note) for f in advice.flip_points],
+                [(" + ".join([f.parameter, *f.also]), f.value, f.decision, f.note) for f in advice.flip_points],
             ),
         ]
     out += [

@@ -10,9 +10,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from selfhost_cli.advisor import Advice
+from selfhost_cli.advise import Advice
+from selfhost_cli.advise.pricing import Capacity, Option
 
-DECISION_STYLE = {"api": "bold cyan", "self_host": "bold green", "hybrid": "bold magenta"}
+DECISION_STYLE = {"api": "bold cyan", "self_host": "bold green", "hybrid": "bold magenta", "none": "bold red"}
 EFFECT_STYLE = {
     "requires_self_host": "bold green",
     "requires_api": "bold cyan",
@@ -54,14 +55,14 @@ def advice_view(advice: Advice) -> RenderableType:
     head = Text.assemble(
         ("Recommendation: ", "bold"),
         (decision, DECISION_STYLE[decision]),
-        f"   confidence: {advice.confidence.value}\n",
+        f"   confidence: {advice.confidence.value} ({advice.confidence_why})\n",
         advice.summary,
     )
     w = advice.workload
     head.append(
         f"\nWorkload: {tokens(w.tokens_per_day)} tokens/day ({tokens(w.input_tokens_per_day)} in, "
         f"{tokens(w.output_tokens_per_day)} out); peak {w.peak_output_tokens_per_s:,.0f} output tokens/s "
-        f"({w.peak_to_average:g}× mean); {w.input_tokens_per_request:,.0f} in / {w.output_tokens_per_request:,.0f} "
+        f"({w.peak_to_average:g}× mean); {w.shape.input_tokens:,.0f} in / {w.shape.output_tokens:,.0f} "
         "out tokens per request"
     )
     be = advice.breakeven_tokens_per_day
@@ -76,36 +77,13 @@ def advice_view(advice: Advice) -> RenderableType:
     parts.append(_options_table(advice))
     own = advice.option("self_host")
     if own and own.capacity:
-        c = own.capacity
-        parts.append(
-            simple_table(
-                "Capacity plan (self-hosted)",
-                ["item", "value"],
-                [
-                    (
-                        "fleet",
-                        f"{c['gpus']} × {c['gpu']} = {c['replicas']} replica(s) of TP{c['tp']} "
-                        f"({c['serving_replicas']} serving)",
-                    ),
-                    ("precision / engine", f"{c['precision']} / {c['engine']}"),
-                    (
-                        "per replica",
-                        f"{c['output_tokens_per_s_per_replica']:,.0f} output tokens/s at "
-                        f"{c['concurrency_per_replica']} "
-                        f"concurrent requests (TPOT {c['tpot_ms']} ms, TTFT {c['ttft_ms']} ms)",
-                    ),
-                    ("memory per GPU", f"{c['weights_gb_per_gpu']} GB weights, {c['kv_cache_gb_per_gpu']} GB KV cache"),
-                    ("peak utilization", f"{c['peak_utilization']:.0%}"),
-                    ("estimate error", f"±{c['expected_error_pct']:g}% (median, selfhost accuracy)"),
-                ],
-            )
-        )
+        parts.append(simple_table("Capacity plan (self-hosted)", ["item", "value"], capacity_rows(own.capacity)))
     if advice.flip_points:
         parts.append(
             simple_table(
                 "What would flip it",
                 ["change", "to", "decision", "note"],
-                [(f.parameter, _value(f.value), f.decision, f.note) for f in advice.flip_points],
+                [(" + ".join([f.parameter, *f.also]), _value(f.value), f.decision, f.note) for f in advice.flip_points],
             )
         )
     parts.append(
@@ -118,34 +96,59 @@ def advice_view(advice: Advice) -> RenderableType:
     return Group(*parts)
 
 
+def capacity_rows(c: Capacity) -> list[tuple[str, str]]:
+    spare = f", {c.spare_replicas} spare" if c.spare_replicas else ", no spare"
+    fixed = " (the existing fleet)" if c.fixed_fleet else ""
+    serving = f"{c.serving_replicas:g} serving on average" if c.autoscaling else f"{c.serving_replicas:g} serving"
+    return [
+        ("fleet", f"{c.gpus} × {c.gpu}{fixed} = {c.replicas} replica(s) of TP{c.tp} ({serving}{spare})"),
+        ("precision / engine", f"{c.precision} / {c.engine}"),
+        (
+            "per replica",
+            f"{c.output_tokens_per_s_per_replica:,.0f} output tokens/s at {c.concurrency_per_replica} concurrent "
+            f"requests (TPOT {c.tpot_ms:.1f} ms, TTFT {c.ttft_ms:.1f} ms)",
+        ),
+        ("memory per GPU", f"{c.weights_gb_per_gpu:.1f} GB weights, {c.kv_cache_gb_per_gpu:.1f} GB KV cache"),
+        (
+            "utilization",
+            f"{c.mean_utilization:.0%} mean, {c.peak_utilization:.0%} at the peak (of the serving replicas)",
+        ),
+        ("estimate error", f"±{c.expected_error_pct:g}% (median, selfhost accuracy)"),
+    ]
+
+
+def line_items(o: Option) -> str:
+    """The option's line items as one line: `GPU $24,995 (5,840 GPU-hour × $4.28) + ops ...`."""
+    parts = []
+    for i in o.items:
+        if not i.monthly_usd:
+            continue
+        if i.name == "batch_savings":
+            parts.append(f"− batch {usd(-i.monthly_usd)}")
+        elif i.unit == "1M tokens":
+            parts.append(f"{i.label} {usd(i.monthly_usd)} ({i.quantity:,.1f}M × ${i.unit_usd:.3g})")
+        elif i.unit == "GPU-hour":
+            parts.append(f"GPU {usd(i.monthly_usd)} ({i.quantity:,.0f} h × ${i.unit_usd:.2f})")
+        else:
+            parts.append(f"{i.name} {usd(i.monthly_usd)}")
+    return " + ".join(parts).replace("+ −", "−")
+
+
 def _options_table(advice: Advice) -> Table:
     rows = []
     for o in advice.options:
-        b = o.breakdown
-        if o.kind == "api":
-            detail = (
-                f"in {usd(b.get('input_usd'))} + cached {usd(b.get('cached_input_usd'))} "
-                f"+ out {usd(b.get('output_usd'))}"
-            )
-            if b.get("batch_savings_usd"):
-                detail += f" − batch {usd(b['batch_savings_usd'])}"
-            detail += f" (${b['input_usd_per_1m']:g}/${b['output_usd_per_1m']:g} per 1M; {b.get('as_of') or 'undated'})"
-        elif o.kind == "self_host" and "gpu_usd" in b:
-            detail = (
-                f"GPU {usd(b['gpu_usd'])} ({b['gpu_hours']:,.0f} h × ${b['gpu_hourly_usd']:.2f}) + ops "
-                f"{usd(b['ops_usd'])} + other {usd(b['other_usd'])}"
-            )
-        elif o.kind == "hybrid":
-            detail = (
-                f"GPU {usd(b['gpu_usd'])} + ops {usd(b['ops_usd'])} + other {usd(b['other_usd'])} + API "
-                f"{usd(b['api_usd'])} ({b['api_share_of_tokens']:.1%} of tokens)"
-            )
-        else:
-            detail = o.note or ""
-        eligible = "yes" if o.eligible else "no: " + ", ".join(o.excluded_by)
-        rows.append((o.kind, o.id, usd(o.monthly_usd), eligible, detail))
+        detail = line_items(o) if o.items else "; ".join(n for n in (o.infeasible, o.price_missing) if n)
+        if o.notes:
+            detail += ("; " if detail else "") + "; ".join(o.notes)
+        eligible = "yes" if o.eligible else "no: " + (", ".join(o.excluded_by) or "cost unknown")
+        q = f"{o.quality.score:.0f}" if o.quality else "—"
+        mark = " ◀" if advice.chosen and o.id == advice.chosen.id else ""
+        rows.append((o.kind.value, o.id + mark, usd(o.monthly_usd), q, eligible, detail))
     return simple_table(
-        "Monthly cost by option", ["kind", "option", "USD/month", "eligible", "breakdown"], rows, right=(2,)
+        "Monthly cost by option (quality: LMArena text score)",
+        ["kind", "option", "USD/month", "quality", "eligible", "breakdown"],
+        rows,
+        right=(2, 3),
     )
 
 

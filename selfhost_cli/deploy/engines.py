@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from selfhost_cli.profile import Engine
+from selfhost_cli.enums import Engine
 
 
 @dataclass(frozen=True)
@@ -151,31 +151,46 @@ ENGINES: dict[Engine, EngineProfile] = {
 }
 
 
-# Users' fitted efficiencies: (engine, gpu id, model id or None, precision or None, software_efficiency).
-_USER_CALIBRATIONS: list[tuple[Engine, str, str | None, str | None, float]] = []
+@dataclass(frozen=True)
+class Calibration:
+    """A user's fitted software efficiency for an engine on a GPU (optionally one model, one precision)."""
+
+    engine: Engine
+    gpu: str
+    model: str | None
+    precision: str | None
+    software_efficiency: float
 
 
-def set_user_calibrations(entries: list[tuple[Engine, str, str | None, str | None, float]]) -> None:
-    """Replace the active user calibrations (selfhost calibrate import writes them; --calibration loads)."""
-    _USER_CALIBRATIONS[:] = entries
+@dataclass(frozen=True)
+class EngineSet:
+    """The engine constants in force: the bundled ones plus users' calibrations. A value passed in by the
+    CLI, never module state, so that the core is deterministic given its arguments."""
+
+    calibrations: tuple[Calibration, ...] = ()
+
+    def profile(
+        self, engine: Engine, gpu_id: str | None = None, model_id: str | None = None, precision: str | None = None
+    ) -> EngineProfile:
+        """The constants for an engine, with a user calibration for this GPU (model, precision) applied if one
+        exists; the most specific match wins (model and precision over GPU-wide)."""
+        base = ENGINES[engine]
+        matches = [
+            c
+            for c in self.calibrations
+            if c.engine is engine
+            and c.gpu == gpu_id
+            and c.model in (None, model_id)
+            and c.precision in (None, precision)
+        ]
+        if not matches:
+            return base
+        best = max(matches, key=lambda c: (c.model is not None, c.precision is not None))
+        return replace(
+            base,
+            software_efficiency=best.software_efficiency,
+            provenance=f"user calibration for {engine.value} on {gpu_id}" + (f" / {best.model}" if best.model else ""),
+        )
 
 
-def profile_for(
-    engine: Engine, gpu_id: str | None = None, model_id: str | None = None, precision: str | None = None
-) -> EngineProfile:
-    """The constants for an engine, with a user calibration for this GPU (model, precision) applied if one
-    exists; the most specific match wins (model and precision over GPU-wide)."""
-    base = ENGINES[engine]
-    matches = [
-        c
-        for c in _USER_CALIBRATIONS
-        if c[0] is engine and c[1] == gpu_id and c[2] in (None, model_id) and c[3] in (None, precision)
-    ]
-    if not matches:
-        return base
-    best = max(matches, key=lambda c: (c[2] is not None, c[3] is not None))
-    return replace(
-        base,
-        software_efficiency=best[4],
-        provenance=f"user calibration for {engine.value} on {gpu_id}" + (f" / {best[2]}" if best[2] else ""),
-    )
+BUNDLED_ENGINES = EngineSet()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from selfhost_cli.catalog.schema import GpuSpec, ModelSpec, Precision
-from selfhost_cli.engines import EngineProfile
-from selfhost_cli.estimate import (
+from selfhost_cli.catalog.schema import GpuSpec, ModelSpec
+from selfhost_cli.deploy.engines import EngineProfile
+from selfhost_cli.deploy.estimate import (
     Memory,
     Setup,
     SteadyState,
@@ -15,6 +15,7 @@ from selfhost_cli.estimate import (
     memory,
     tp_candidates,
 )
+from selfhost_cli.enums import Precision
 
 # A fleet planned to run at 100% of its latency-bound capacity at the peak minute misses the target
 # whenever arrivals bunch up (Poisson traffic); keep 15% headroom at the peak.

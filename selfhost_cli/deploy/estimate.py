@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from selfhost_cli.catalog.schema import GpuSpec, ModelSpec, Precision
-from selfhost_cli.engines import HARDWARE, EngineProfile, Hardware
+from selfhost_cli.catalog.schema import GpuSpec, ModelSpec
+from selfhost_cli.deploy.engines import HARDWARE, EngineProfile, Hardware
+from selfhost_cli.enums import Precision
 
 # Bytes per weight. NOTE: 4-bit formats carry block scales: MXFP4 is 4 bits + one 8-bit scale per 32
 # weights = 4.25 bits (OCP MX spec); int4 group-128 AWQ/GPTQ with fp16 scales and zeros is ~4.25 bits,
