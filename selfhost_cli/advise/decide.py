@@ -9,7 +9,8 @@
    than HYBRID_BAND.
 4. When only one side is eligible it wins; when nothing is, the decision is `none`.
 5. Confidence is the distance from the API/non-API boundary, lowered one step for each of: the estimate's
-   error band straddles it, the GPU price rows' range straddles it, a low-confidence price decides it.
+   error band straddles it, the middle half of the GPU price rows straddles it, a low-confidence API price
+   decides it.
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ def _confidence(contender: Option, bound: float, limit: float, leave: bool, api:
     low, high = contender.gpu_price_range
     if _flips(bound, limit, leave, gpu * max(1 - low, high - 1)):
         level += 1
-        why.append("the GPU price rows' range straddles it")
+        why.append("the middle half of the GPU price rows straddles it")
     if api.price_confidence is Confidence.LOW:
         level += 1
         why.append(f"{api.id}'s price is a low-confidence figure")

@@ -94,7 +94,7 @@ class Option:
     step_usd: float = 0.0  # non-API: one more replica a month (0 for a fixed fleet)
     parts: tuple[str, ...] = ()  # hybrid: the self-host and API option ids
     gpu_usd: float = 0.0  # the GPU-hours share of monthly_usd (what the estimate's error scales)
-    gpu_price_range: tuple[float, float] = (1.0, 1.0)  # lowest and highest price row ÷ the price used
+    gpu_price_range: tuple[float, float] = (1.0, 1.0)  # interquartile price rows ÷ the price used
     price_confidence: Confidence | None = None  # API: how far its price row can be trusted
     excluded_by: tuple[str, ...] = field(default=())
 
@@ -364,7 +364,7 @@ def price_self_host(cand: SelfHostCandidate, work: Workload, s: SelfHosting) -> 
         smooth_usd=smooth_fleet.smooth_gpu_hours * hourly + fixed_usd,
         step_usd=step_gpus * HOURS_PER_MONTH * hourly,
         gpu_usd=items[0].monthly_usd,
-        gpu_price_range=(cand.hourly.low_usd / hourly, cand.hourly.high_usd / hourly),
+        gpu_price_range=(cand.hourly.q1_usd / hourly, cand.hourly.q3_usd / hourly),
     )
 
 
@@ -432,7 +432,7 @@ def price_hybrid(cand: SelfHostCandidate, api: ApiCandidate, work: Workload, pro
         step_usd=plan.tp * HOURS_PER_MONTH * hourly,
         parts=(cand.id, api.id),
         gpu_usd=items[0].monthly_usd,
-        gpu_price_range=(cand.hourly.low_usd / hourly, cand.hourly.high_usd / hourly),
+        gpu_price_range=(cand.hourly.q1_usd / hourly, cand.hourly.q3_usd / hourly),
     )
 
 

@@ -157,12 +157,15 @@ class GpuHourly:
     basis: str  # "median of N rows", "profile override", ...
     low_usd: float
     high_usd: float
+    q1_usd: float  # the middle half of the rows (interquartile): how uncertain the price used is
+    q3_usd: float
 
 
 def gpu_hourly(gpu: GpuSpec, pricing: Pricing, override_usd: float | None = None) -> GpuHourly | None:
     """USD per GPU-hour for a tier: the override, else the median of the catalog's rows; None if unknown."""
     if override_usd is not None:
-        return GpuHourly(override_usd, "the profile / command line", None, "given", override_usd, override_usd)
+        same = override_usd
+        return GpuHourly(override_usd, "the profile / command line", None, "given", same, same, same, same)
     rows = prices_for(gpu, pricing)
     if not rows:
         return None
@@ -172,7 +175,8 @@ def gpu_hourly(gpu: GpuSpec, pricing: Pricing, override_usd: float | None = None
     providers = ", ".join(sorted({r.provider for r in rows}))
     basis = f"median of {len(rows)} {pricing.value} rows ({providers})" if len(rows) > 1 else f"{rows[0].provider}"
     source = "; ".join(sorted({r.source for r in rows}))
-    return GpuHourly(median, source, oldest, basis, min(values), max(values))
+    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else (median,) * 3
+    return GpuHourly(median, source, oldest, basis, min(values), max(values), q1, q3)
 
 
 # Rows more than this older than the tier's newest row are superseded (e.g. 2023 launch prices).
