@@ -92,8 +92,9 @@ def advise(
     cache = PlanCache()
     ev = evaluate(profile, catalog, engines, cache)
     v = ev.verdict
-    cost = ex.cost_finding(v)
-    reasons = ev.findings[:-1] + ([cost] if cost else []) + ev.findings[-1:]
+    cost = ex.cost_finding(v, ev.options)
+    last = [f for f in ev.findings if f.rule == "strategic_insurance"]
+    reasons = [f for f in ev.findings if f not in last] + ([cost] if cost else []) + last
     flips: list[FlipPoint] = []
     if with_flips:
 

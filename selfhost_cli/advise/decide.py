@@ -156,7 +156,11 @@ def _confidence(contender: Option, bound: float, limit: float, leave: bool, api:
     """Distance from the boundary, lowered for each uncertainty that straddles it; with the reason in one line."""
     distance = limit / bound if leave else bound / limit
     level = _level(distance)
-    why = [f"the non-API bound is {distance:.2f}× {'inside' if leave else 'outside'} the margin"]
+    why = [
+        f"leaving the API stays justified up to {distance:.3g}× this cost"
+        if leave
+        else f"self-hosting would need to cost {distance:.3g}× less to win"
+    ]
     err = (contender.capacity.expected_error_pct / 100) if contender.capacity else 0.0
     gpu = contender.gpu_usd
     if _flips(bound, limit, leave, gpu * err):

@@ -73,11 +73,12 @@ def shown_options(options: Sequence[Option]) -> list[Option]:
 # ---------------------------------------------------------------- the cost reason and the summary
 
 
-def cost_finding(v: Verdict) -> Finding | None:
-    """The comparison the decision made, in one reason (rule `cost`)."""
+def cost_finding(v: Verdict, options: Sequence[Option]) -> Finding | None:
+    """The comparison the decision made, in one reason (rule `cost`); for a decision that cost did not make,
+    the comparison for information."""
     api, own = v.best_api, v.best_own
-    if v.basis is Basis.ONLY_OWN and own and own.monthly_usd is not None and v.best_api is None:
-        return None
+    if v.basis is Basis.ONLY_OWN:
+        return _for_comparison(v, options)
     if v.basis is Basis.ONLY_API and api:
         return Finding(
             "cost",
@@ -125,6 +126,30 @@ def cost_finding(v: Verdict) -> Finding | None:
     return Finding("cost", Effect.FAVORS_API, msg, evidence)
 
 
+def _for_comparison(v: Verdict, options: Sequence[Option]) -> Finding | None:
+    own = v.chosen
+    priced = [o for o in options if o.kind is OptionKind.API and o.monthly_usd]
+    if own is None or own.monthly_usd is None or not priced:
+        return None
+    api = min(priced, key=lambda o: o.monthly_usd or 0.0)
+    api_usd, own_usd = api.monthly_usd or 0.0, own.monthly_usd
+    ratio = own_usd / api_usd
+    compare = (
+        "near break-even with"
+        if 0.67 <= ratio <= 1.5
+        else (f"{ratio:.1f}× the cost of" if ratio > 1 else f"{1 / ratio:.1f}× cheaper than")
+    )
+    gpu = own.item("gpu")
+    gpu_part = f" (GPU-hours alone: {usd(gpu.monthly_usd)})" if gpu else ""
+    return Finding(
+        "cost",
+        Effect.INFO,
+        f"For comparison only: self-hosting at {usd(own_usd)}/month{gpu_part} is {compare} {api.id} "
+        f"({usd(api_usd)}/month, not allowed here). The requirement decides, not cost.",
+        f"{own.id} {usd(own_usd)}/month vs {api.id} {usd(api_usd)}/month",
+    )
+
+
 LABEL = {Decision.API: "Use the API", Decision.SELF_HOST: "Self-host", Decision.HYBRID: "Go hybrid"}
 
 
@@ -142,6 +167,15 @@ def summary(v: Verdict, found: Sequence[Finding]) -> str:
         return f"{label}{what}: no self-hosted option is eligible ({', '.join(hard) or 'see the reasons'})."
     api = v.best_api
     if v.decision is Decision.API:
+        best = v.best_own or v.contender
+        if best and best.monthly_usd and chosen and chosen.monthly_usd:
+            ratio = best.monthly_usd / chosen.monthly_usd
+            if ratio >= 1:
+                return f"{label}{what}: the best alternative to it ({best.id}) costs {ratio:.1f}× as much."
+            return (
+                f"{label}{what}: leaving it would save {1 - ratio:.0%} ({best.id}), less than the "
+                f"{v.risk_margin:.0%} risk margin."
+            )
         return f"{label}{what}: leaving it does not save the {v.risk_margin:.0%} risk margin."
     assert api is not None and chosen is not None
     ratio = (chosen.monthly_usd or 0.0) / (api.monthly_usd or 1.0)
