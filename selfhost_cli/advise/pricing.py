@@ -269,29 +269,13 @@ def fleet(cand: SelfHostCandidate, plan: ReplicaPlan, work: Workload, autoscalin
         hours = cand.fixed_gpus * HOURS_PER_MONTH
         return Fleet(plan, replicas, replicas - spare, spare, hours, hours)
     spare = cand.spare_replicas
-    if autoscaling:
-        levels = [lv / work.peak_to_average for lv in daily_curve(work.peak_to_average)]
-        whole = sum(max(1, math.ceil(serving_needed(work, plan, lv) - 1e-9)) for lv in levels) / len(levels)
-        frac = sum(max(1.0, serving_needed(work, plan, lv)) for lv in levels) / len(levels)
-        peak = max(1, math.ceil(serving_needed(work, plan) - 1e-9))
-        return Fleet(
-            plan,
-            peak + spare,
-            whole,
-            spare,
-            (whole + spare) * tp * HOURS_PER_MONTH,
-            (frac + spare) * tp * HOURS_PER_MONTH,
-        )
-    serving = max(1, math.ceil(serving_needed(work, plan) - 1e-9))
-    frac = max(1.0, serving_needed(work, plan))
-    return Fleet(
-        plan,
-        serving + spare,
-        serving,
-        spare,
-        (serving + spare) * tp * HOURS_PER_MONTH,
-        (frac + spare) * tp * HOURS_PER_MONTH,
-    )
+    # demand levels the fleet follows: the daily curve (every 15 min) when autoscaling, else the peak alone
+    levels = [lv / work.peak_to_average for lv in daily_curve(work.peak_to_average)] if autoscaling else [1.0]
+    whole = sum(max(1, math.ceil(serving_needed(work, plan, lv) - 1e-9)) for lv in levels) / len(levels)
+    frac = sum(max(1.0, serving_needed(work, plan, lv)) for lv in levels) / len(levels)
+    peak = max(1, math.ceil(serving_needed(work, plan) - 1e-9))
+    hours = (whole + spare) * tp * HOURS_PER_MONTH
+    return Fleet(plan, peak + spare, whole, spare, hours, (frac + spare) * tp * HOURS_PER_MONTH)
 
 
 def capacity(cand: SelfHostCandidate, f: Fleet, work: Workload, pricing: str, autoscaling: bool) -> Capacity:
@@ -304,7 +288,7 @@ def capacity(cand: SelfHostCandidate, f: Fleet, work: Workload, pricing: str, au
         gpus=f.replicas * plan.tp if not cand.fixed_gpus else cand.fixed_gpus,
         gpus_per_replica=plan.tp,
         replicas=f.replicas,
-        serving_replicas=round(f.serving, 2),
+        serving_replicas=int(f.serving) if float(f.serving).is_integer() else round(f.serving, 2),
         spare_replicas=f.spare,
         precision=cand.precision.value,
         engine=plan.setup.engine.engine.value,
