@@ -1,0 +1,242 @@
+"""Typer app: parse flags -> call the core -> render -> exit code. The only module that prints or exits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import io
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console, RenderableType
+
+from selfhost_cli import __version__
+from selfhost_cli import catalog as catalog_mod
+from selfhost_cli.advise import Advice, advise
+from selfhost_cli.deploy.engines import EngineSet
+from selfhost_cli.errors import ExitCode, SelfhostError, UsageError
+from selfhost_cli.profile import Profile, check_ids, load_profile
+from selfhost_cli.render import Format
+from selfhost_cli.render import json_ as jr
+from selfhost_cli.render import markdown as md
+from selfhost_cli.render import table as tr
+
+app = typer.Typer(
+    name="selfhost",
+    help="Should we call a hosted LLM API or run open-weight models on our own GPUs? Sized, priced, sourced.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+catalog_app = typer.Typer(help="List the models, GPUs and API offerings selfhost knows.", no_args_is_help=True)
+calibrate_app = typer.Typer(help="Fit engine efficiency to your own benchmark results.", no_args_is_help=True)
+prices_app = typer.Typer(help="Convert public price files into selfhost catalog files.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(calibrate_app, name="calibrate")
+app.add_typer(prices_app, name="prices")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class State:
+    """Global options, set once by the callback."""
+
+    catalog_files: list[Path] = []
+    no_color: bool = False
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"selfhost {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", callback=_version, is_eager=True)
+    ] = False,
+    catalog: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--catalog",
+            metavar="FILE",
+            help="A user catalog file (models/gpus/apis) merged over the bundled ones; repeatable.",
+        ),
+    ] = None,
+    no_color: Annotated[bool, typer.Option("--no-color", help="Plain text output (also NO_COLOR=1).")] = False,
+) -> None:
+    """selfhost: decide between a hosted API and self-hosting, with every number sourced."""
+    State.catalog_files = list(catalog or [])
+    State.no_color = no_color or bool(os.environ.get("NO_COLOR"))
+
+
+# ---------------------------------------------------------------- shared plumbing
+
+
+def handles_errors(func: F) -> F:
+    """Turn the core's errors into a message on stderr and the right exit code; never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SelfhostError as exc:
+            _err(f"selfhost: error: {exc.message}" + (f"\nHint: {exc.hint}" if exc.hint else ""))
+            raise typer.Exit(int(exc.exit_code)) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:  # a bug: say so plainly, keep the traceback for SELFHOST_DEBUG
+            if os.environ.get("SELFHOST_DEBUG"):
+                raise
+            _err(
+                f"selfhost: internal error: {type(exc).__name__}: {exc}\n"
+                "This is a bug in selfhost; rerun with SELFHOST_DEBUG=1 for the traceback and report it."
+            )
+            raise typer.Exit(int(ExitCode.INTERNAL)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _err(text: str) -> None:
+    Console(stderr=True, no_color=True, highlight=False, soft_wrap=True).print(text, markup=False)
+
+
+def _catalog() -> catalog_mod.Catalog:
+    return catalog_mod.load(State.catalog_files)
+
+
+def _profile(path: Path, sets: list[str] | None, cat: catalog_mod.Catalog) -> Profile:
+    """Load a profile and check the catalog ids it names (unknown ones are errors at their line)."""
+    prof, doc = load_profile(path, sets)
+    check_ids(prof, doc, cat)
+    return prof
+
+
+def render_table(renderable: RenderableType, width: int | None = None) -> str:
+    """Render a rich renderable to text (colors unless --no-color / NO_COLOR / not a terminal)."""
+    buffer = io.StringIO()
+    color = not State.no_color and sys.stdout.isatty()
+    cols = width or int(os.environ.get("COLUMNS", "0") or 0) or 120
+    console = Console(file=buffer, width=cols, no_color=not color, force_terminal=color, highlight=False)
+    console.print(renderable)
+    return buffer.getvalue()
+
+
+def emit(text: str, out: Path | None) -> None:
+    """Write to stdout, or atomically to `out` (temp file in the same folder, then rename)."""
+    if out is None:
+        sys.stdout.write(text)
+        return
+    if out.is_dir():
+        raise UsageError(f"cannot write {out}: it is a folder", hint="name a file in it")
+    folder = out.resolve().parent
+    if not folder.is_dir():
+        raise UsageError(f"cannot write {out}: folder {folder} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, out)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+    _err(f"wrote {out}")
+
+
+def warn_all(warnings: list[str]) -> None:
+    for w in warnings:
+        _err(f"warning: {w}")
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (people), json (programs) or markdown (PRs).")]
+BasicFormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (people) or json (programs).")]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write here (atomically) instead of stdout.")]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a profile key, e.g. --set workload.tokens_per_day=2e9 (repeatable)."),
+]
+CalibrationOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--calibration",
+        help="A calibration file from `selfhost calibrate import` "
+        "(default: ~/.config/selfhost/calibration.yaml if present).",
+    ),
+]
+
+
+def _no_markdown(fmt: Format) -> None:
+    if fmt is Format.MARKDOWN:
+        raise UsageError("--format markdown is for advise, breakeven, check and diff", hint="use table or json")
+
+
+# ---------------------------------------------------------------- advise
+
+
+@app.command("advise")
+@handles_errors
+def advise_cmd(
+    profile: Annotated[Path, typer.Argument(help="Workload profile (YAML), e.g. profiles/startup.yaml.")],
+    set_: SetOpt = None,
+    calibration: CalibrationOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    out: OutOpt = None,
+) -> None:
+    """Recommend api, self_host or hybrid for a workload profile, with reasons, costs and the capacity plan."""
+    engines = _engines(calibration)
+    cat = _catalog()
+    advice = advise(_profile(profile, set_, cat), cat, today=dt.date.today(), engines=engines)
+    warn_all(advice.warnings)
+    emit(_render_advice(advice, fmt), out)
+
+
+def _render_advice(advice: Advice, fmt: Format) -> str:
+    if fmt is Format.JSON:
+        return jr.dumps(jr.envelope("advise", jr.advice_payload(advice), advice.warnings, advice.prices_as_of))
+    if fmt is Format.MARKDOWN:
+        return md.advice_markdown(advice)
+    return render_table(tr.advice_view(advice))
+
+
+# ---------------------------------------------------------------- init
+
+
+STARTER_PROFILE = Path(__file__).parent.parent / "starter_profile.yaml"
+
+
+@app.command("init")
+@handles_errors
+def init_cmd(
+    file: Annotated[Path, typer.Argument(help="Where to write the starter profile.")] = Path("profile.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a fully commented starter profile."""
+    if file.exists() and not force:
+        raise UsageError(f"{file} exists", hint="pass --force to overwrite it")
+    emit(STARTER_PROFILE.read_text(encoding="utf-8"), file)
+
+
+def _engines(path: Path | None) -> EngineSet:
+    """The engine constants with the user's calibration file (or the default one) applied."""
+    from selfhost_cli import calibration as cal
+
+    return cal.engine_set(cal.load_user_calibration(path))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+# The commands beyond advise and init, registered on `app` when their modules load.
+from selfhost_cli.cli import gates, inspect, tools  # noqa: E402, F401

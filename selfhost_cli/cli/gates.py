@@ -1,0 +1,158 @@
+"""`check` and `diff`: the CI gates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from selfhost_cli import catalog as catalog_mod
+from selfhost_cli.advise import advise
+from selfhost_cli.budget import Baseline, GateResult, Limits, evaluate_gates
+from selfhost_cli.cli import (
+    CalibrationOpt,
+    FormatOpt,
+    OutOpt,
+    SetOpt,
+    _catalog,
+    _engines,
+    _profile,
+    app,
+    emit,
+    handles_errors,
+    render_table,
+    warn_all,
+)
+from selfhost_cli.deploy.engines import EngineSet
+from selfhost_cli.errors import ExitCode
+from selfhost_cli.render import Format
+from selfhost_cli.render import json_ as jr
+from selfhost_cli.saved import load_saved_advice
+
+# ---------------------------------------------------------------- check and diff
+
+
+@app.command("check")
+@handles_errors
+def check_cmd(
+    profiles: Annotated[list[Path], typer.Argument(help="Profiles to gate.")],
+    max_monthly_usd: Annotated[
+        float | None, typer.Option("--max-monthly-usd", min=0, help="Fail above this monthly cost.")
+    ] = None,
+    max_increase_usd: Annotated[
+        float | None,
+        typer.Option("--max-increase-usd", min=0, help="Fail if cost rises more than this over the baseline."),
+    ] = None,
+    max_increase_pct: Annotated[
+        float | None,
+        typer.Option("--max-increase-pct", min=0, help="Fail if cost rises more than this percent over the baseline."),
+    ] = None,
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", help="A saved advise JSON, or a profile, to compare with.")
+    ] = None,
+    fail_on_decision_change: Annotated[
+        bool, typer.Option("--fail-on-decision-change", help="Fail if the decision differs from the baseline's.")
+    ] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Stale or unknown prices fail instead of warning.")] = False,
+    set_: SetOpt = None,
+    calibration: CalibrationOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    out: OutOpt = None,
+) -> None:
+    """CI budget gate: evaluate profiles against budgets and a baseline; exit 1 if any gate fails."""
+    from selfhost_cli.render import check_view
+
+    engines = _engines(calibration)
+    cat = _catalog()
+    results: list[GateResult] = []
+    warnings: list[str] = []
+    dates: list[str] = []
+    base = _load_baseline(baseline, cat, engines) if baseline else None
+    for path in profiles:
+        prof = _profile(path, set_, cat)
+        advice = advise(prof, cat, today=dt.date.today(), engines=engines, with_flips=False)
+        warnings += [f"{path}: {w}" for w in advice.warnings]
+        if advice.prices_as_of:
+            dates.append(advice.prices_as_of)
+        budget = prof.budget
+        limits = Limits(
+            max_monthly_usd=max_monthly_usd if max_monthly_usd is not None else budget.max_monthly_usd,
+            max_increase_usd=max_increase_usd if max_increase_usd is not None else budget.max_increase_usd,
+            max_increase_pct=max_increase_pct if max_increase_pct is not None else budget.max_increase_pct,
+            fail_on_decision_change=fail_on_decision_change,
+            strict=strict,
+        )
+        results.append(evaluate_gates(advice, limits, base))
+    passed = all(r.passed for r in results)
+    warn_all(warnings)
+    payload = {"passed": passed, "results": [jr.plain(r) | {"passed": r.passed} for r in results]}
+    if fmt is Format.JSON:
+        emit(jr.dumps(jr.envelope("check", payload, warnings, min(dates) if dates else None)), out)
+    elif fmt is Format.MARKDOWN:
+        emit(check_view.markdown(results, passed), out)
+    else:
+        emit(render_table(check_view.table(results, passed)), out)
+    if not passed:
+        raise typer.Exit(int(ExitCode.GATE_FAILED))
+
+
+def _load_baseline(path: Path, cat: catalog_mod.Catalog, engines: EngineSet) -> Baseline:
+    """A saved advise JSON (decision + the chosen option's cost), or a profile evaluated now."""
+    side = _diff_side(path, cat, engines)
+    return Baseline(side["decision"], side["monthly_usd"], str(path))
+
+
+@app.command("diff")
+@handles_errors
+def diff_cmd(
+    base: Annotated[Path, typer.Argument(help="The base: a profile or a saved advise JSON.")],
+    proposed: Annotated[Path, typer.Argument(help="The proposal: a profile or a saved advise JSON.")],
+    fail_on_decision_change: Annotated[
+        bool, typer.Option("--fail-on-decision-change", help="Exit 1 if the decision changed.")
+    ] = False,
+    calibration: CalibrationOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    out: OutOpt = None,
+) -> None:
+    """What changed between two profiles or two saved results: decision, monthly cost, GPUs."""
+    from selfhost_cli.render import check_view
+
+    engines = _engines(calibration)
+    cat = _catalog()
+    sides = [_diff_side(p, cat, engines) for p in (base, proposed)]
+    rows = check_view.diff_rows(sides[0], sides[1])
+    changed = sides[0]["decision"] != sides[1]["decision"]
+    payload = {"base": sides[0], "proposed": sides[1], "decision_changed": changed, "changes": rows}
+    if fmt is Format.JSON:
+        emit(jr.dumps(jr.envelope("diff", payload, [], None)), out)
+    elif fmt is Format.MARKDOWN:
+        emit(check_view.diff_markdown(rows, str(base), str(proposed)), out)
+    else:
+        emit(render_table(check_view.diff_table(rows, str(base), str(proposed))), out)
+    if changed and fail_on_decision_change:
+        raise typer.Exit(int(ExitCode.GATE_FAILED))
+
+
+def _diff_side(path: Path, cat: catalog_mod.Catalog, engines: EngineSet) -> dict[str, Any]:
+    """Decision, chosen monthly cost and self-hosted GPUs, from a saved JSON or a profile evaluated now."""
+    if path.suffix.lower() == ".json":
+        saved = load_saved_advice(path)
+        own = saved.self_host
+        return {
+            "source": str(path),
+            "decision": saved.decision,
+            "monthly_usd": saved.chosen_monthly_usd,
+            "self_host_gpus": own.capacity.gpus if own and own.capacity else None,
+            "self_host_monthly_usd": own.monthly_usd if own else None,
+        }
+    advice = advise(_profile(path, None, cat), cat, today=dt.date.today(), engines=engines, with_flips=False)
+    own_opt = advice.option("self_host")
+    return {
+        "source": str(path),
+        "decision": advice.decision.value,
+        "monthly_usd": None if advice.chosen_monthly_usd is None else round(advice.chosen_monthly_usd, 2),
+        "self_host_gpus": own_opt.capacity.gpus if own_opt and own_opt.capacity else None,
+        "self_host_monthly_usd": None if not own_opt or own_opt.monthly_usd is None else round(own_opt.monthly_usd, 2),
+    }

@@ -1,0 +1,235 @@
+"""`catalog`, `estimate` and `breakeven`: the commands that look things up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from selfhost_cli import catalog as catalog_mod
+from selfhost_cli.advise.candidates import default_precision
+from selfhost_cli.cli import (
+    BasicFormatOpt,
+    CalibrationOpt,
+    FormatOpt,
+    OutOpt,
+    SetOpt,
+    _catalog,
+    _engines,
+    _no_markdown,
+    _profile,
+    app,
+    catalog_app,
+    emit,
+    handles_errors,
+    render_table,
+    warn_all,
+)
+from selfhost_cli.enums import Engine, Precision, Pricing
+from selfhost_cli.errors import UsageError
+from selfhost_cli.profile import Profile
+from selfhost_cli.render import Format
+from selfhost_cli.render import json_ as jr
+
+# ---------------------------------------------------------------- catalog
+
+
+def _catalog_command(kind: str) -> Callable[..., None]:
+    @handles_errors
+    def command(
+        query: Annotated[str | None, typer.Argument(help="Show only ids or names containing this text.")] = None,
+        fmt: BasicFormatOpt = Format.TABLE,
+        out: OutOpt = None,
+    ) -> None:
+        _no_markdown(fmt)
+        from selfhost_cli.render import catalog_view
+
+        cat = _catalog()
+        entries = catalog_view.select(cat, kind, query)
+        if fmt is Format.JSON:
+            doc = jr.envelope(
+                f"catalog {kind}",
+                {kind: [e.model_dump(mode="json") for e in entries], "sources": list(cat.sources)},
+                [],
+                catalog_view.oldest(entries),
+            )
+            emit(jr.dumps(doc), out)
+        else:
+            emit(render_table(catalog_view.table(kind, entries)), out)
+
+    command.__doc__ = f"List the {kind} in the bundled and user catalogs, with as-of dates and sources."
+    return command
+
+
+for _kind in ("models", "gpus", "apis"):
+    catalog_app.command(_kind)(_catalog_command(_kind))
+
+
+# ---------------------------------------------------------------- estimate
+
+
+@app.command("estimate")
+@handles_errors
+def estimate_cmd(
+    model: Annotated[str, typer.Option("--model", help="Catalog model id, e.g. llama-3.3-70b.")],
+    gpu: Annotated[str, typer.Option("--gpu", help="Catalog GPU id, e.g. h100-sxm.")],
+    gpus: Annotated[
+        int | None, typer.Option("--gpus", min=1, help="GPUs in the deployment (default: the fewest that fit).")
+    ] = None,
+    tp: Annotated[int | None, typer.Option("--tp", min=1, help="Tensor-parallel degree per replica.")] = None,
+    precision: Annotated[
+        Precision | None, typer.Option("--precision", help="Weight format (default: fp8 where the GPU runs it).")
+    ] = None,
+    engine: Annotated[
+        Engine, typer.Option("--engine", help="Serving engine; ideal = hardware limit, no software overhead.")
+    ] = Engine.VLLM,
+    input_tokens: Annotated[int, typer.Option("--input-tokens", min=1, help="Prompt tokens per request.")] = 1000,
+    output_tokens: Annotated[int, typer.Option("--output-tokens", min=1, help="Generated tokens per request.")] = 200,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", min=1, help="Requests in flight, whole deployment.")
+    ] = None,
+    max_throughput: Annotated[
+        bool, typer.Option("--max-throughput", help="Largest concurrency that fits in memory (default).")
+    ] = False,
+    calibration: CalibrationOpt = None,
+    fmt: BasicFormatOpt = Format.TABLE,
+    out: OutOpt = None,
+) -> None:
+    """Capacity, throughput and latency of one deployment (the estimator advise and breakeven use)."""
+    _no_markdown(fmt)
+    from selfhost_cli.render import estimate_view
+    from selfhost_cli.report import estimate_report
+
+    if concurrency is not None and max_throughput:
+        raise UsageError("give --concurrency or --max-throughput, not both")
+    engines = _engines(calibration)
+    cat = _catalog()
+    spec_model, spec_gpu = cat.model(model), cat.gpu(gpu)
+    prec = precision or default_precision(spec_model, spec_gpu)
+    report = estimate_report(
+        spec_model,
+        spec_gpu,
+        prec,
+        engines.profile(engine, gpu, model, prec.value),
+        gpus,
+        tp,
+        input_tokens,
+        output_tokens,
+        concurrency,
+    )
+    warn_all(report.warnings)
+    if fmt is Format.JSON:
+        emit(jr.dumps(jr.envelope("estimate", report.payload(), report.warnings, None)), out)
+    else:
+        emit(render_table(estimate_view.table(report)), out)
+
+
+# ---------------------------------------------------------------- breakeven
+
+
+@app.command("breakeven")
+@handles_errors
+def breakeven_cmd(
+    model: Annotated[str, typer.Option("--model", help="Catalog model id to self-host, e.g. llama-4-70b.")],
+    gpu: Annotated[
+        list[str] | None, typer.Option("--gpu", help="GPU id (repeatable; default: all with a price).")
+    ] = None,
+    pricing: Annotated[
+        list[Pricing] | None, typer.Option("--pricing", help="Price tier (repeatable; default: all known).")
+    ] = None,
+    api: Annotated[
+        list[str] | None,
+        typer.Option("--api", help="API offering id (repeatable; default: same model, else its size class)."),
+    ] = None,
+    api_price_in: Annotated[
+        float | None, typer.Option("--api-price-in", min=0, help="Ad-hoc API: USD per 1M input tokens.")
+    ] = None,
+    api_price_out: Annotated[
+        float | None, typer.Option("--api-price-out", min=0, help="Ad-hoc API: USD per 1M output tokens.")
+    ] = None,
+    gpu_hourly_usd: Annotated[
+        float | None, typer.Option("--gpu-hourly-usd", min=0.0001, help="Override the GPU-hour price.")
+    ] = None,
+    precision: Annotated[Precision | None, typer.Option("--precision", help="Weight format.")] = None,
+    ops_fte: Annotated[
+        float | None, typer.Option("--ops-fte", min=0, help="Engineers' time on the platform (FTE).")
+    ] = None,
+    input_share: Annotated[
+        float | None,
+        typer.Option("--input-share", min=0.01, max=0.99, help="Share of tokens that are input (default 0.75)."),
+    ] = None,
+    profile: Annotated[
+        Path | None, typer.Option("--profile", help="Take workload shape, latency, ops and prices from a profile.")
+    ] = None,
+    set_: SetOpt = None,
+    calibration: CalibrationOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    out: OutOpt = None,
+) -> None:
+    """Tokens/day at which self-hosting MODEL costs the same as the API, per GPU × price tier × API offering."""
+    from selfhost_cli.breakeven import breakeven, suitable_gpus
+    from selfhost_cli.costs import ApiPrices
+    from selfhost_cli.render import breakeven_view
+
+    if (api_price_in is None) != (api_price_out is None):
+        raise UsageError("--api-price-in and --api-price-out go together")
+    engines = _engines(calibration)
+    cat = _catalog()
+    cat.model(model)
+    for g in gpu or []:
+        cat.gpu(g)
+    for a in api or []:
+        cat.api(a)
+    base = _breakeven_profile(cat, profile, set_, model, api, gpu_hourly_usd, precision, ops_fte, input_share)
+    adhoc = ApiPrices(api_price_in, api_price_out) if api_price_in is not None and api_price_out is not None else None
+    result = breakeven(base, cat, gpu or suitable_gpus(cat), list(pricing or []), adhoc, engines=engines)
+    warn_all(result.warnings)
+    if fmt is Format.JSON:
+        emit(
+            jr.dumps(jr.envelope("breakeven", breakeven_view.payload(result), result.warnings, result.prices_as_of)),
+            out,
+        )
+    elif fmt is Format.MARKDOWN:
+        emit(breakeven_view.markdown(result), out)
+    else:
+        emit(render_table(breakeven_view.table(result)), out)
+
+
+def _breakeven_profile(
+    cat: catalog_mod.Catalog,
+    path: Path | None,
+    sets: list[str] | None,
+    model: str,
+    api: list[str] | None,
+    hourly: float | None,
+    precision: Precision | None,
+    ops_fte: float | None,
+    input_share: float | None,
+) -> Profile:
+    if path is not None:
+        prof = _profile(path, sets, cat)
+    else:
+        prof = Profile.model_validate({"version": 1, "name": "breakeven", "workload": {"tokens_per_day": 1e9}})
+    s_updates: dict[str, Any] = {}
+    if hourly is not None:
+        s_updates["gpu_hourly_usd"] = hourly
+    if precision is not None:
+        s_updates["precision"] = precision
+    if ops_fte is not None:
+        s_updates["ops_fte"] = ops_fte
+    w = prof.workload
+    if input_share is not None:
+        w = w.model_copy(
+            update={
+                "input_share": input_share,
+                "requests_per_minute": None,
+                "tokens_per_day": 1e9,
+                "input_tokens_per_request": None,
+            }
+        )
+    models = prof.models.model_copy(update={"self_hosted": model, **({"api": list(api)} if api else {})})
+    return prof.model_copy(
+        update={"self_hosting": prof.self_hosting.model_copy(update=s_updates), "workload": w, "models": models}
+    )

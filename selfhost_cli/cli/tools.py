@@ -1,0 +1,243 @@
+"""`accuracy`, `calibrate import` and `prices import`: the estimator and the price files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from selfhost_cli import catalog as catalog_mod
+from selfhost_cli.advise.candidates import default_precision
+from selfhost_cli.cli import (
+    BasicFormatOpt,
+    OutOpt,
+    _catalog,
+    _err,
+    _no_markdown,
+    app,
+    calibrate_app,
+    emit,
+    handles_errors,
+    prices_app,
+    render_table,
+    warn_all,
+)
+from selfhost_cli.enums import Engine, Precision
+from selfhost_cli.errors import UsageError
+from selfhost_cli.render import Format
+from selfhost_cli.render import json_ as jr
+from selfhost_cli.render import table as tr
+
+# ---------------------------------------------------------------- calibration
+
+
+@app.command("accuracy")
+@handles_errors
+def accuracy_cmd(
+    engine: Annotated[Engine | None, typer.Option("--engine", help="Only rows of this engine.")] = None,
+    fmt: BasicFormatOpt = Format.TABLE,
+    out: OutOpt = None,
+) -> None:
+    """The estimator against every published measurement it was calibrated on: prediction, measurement, error."""
+    from selfhost_cli.calibration import accuracy, bundled_rows
+    from selfhost_cli.render import estimate_view
+
+    _no_markdown(fmt)
+    rows = tuple(r for r in bundled_rows() if engine is None or r.engine is engine)
+    acc = accuracy(catalog_mod.bundled(), rows)
+    if fmt is Format.JSON:
+        payload = {
+            "median_abs_error_pct": {
+                "overall": round(acc.overall, 2),
+                **{k: round(v, 2) for k, v in acc.by_engine.items()},
+            },
+            "tpot_median_abs_error_pct": None if acc.tpot_overall is None else round(acc.tpot_overall, 2),
+            "rows": [
+                jr.plain(p.row.model_dump(mode="json"))
+                | {
+                    "predicted_output_tokens_per_s": None
+                    if p.predicted_output_tokens_per_s is None
+                    else round(p.predicted_output_tokens_per_s, 1),
+                    "error_pct": None if p.error_pct is None else round(p.error_pct, 2),
+                    "predicted_tpot_ms": None if p.predicted_tpot_ms is None else round(p.predicted_tpot_ms, 2),
+                    "tp_used": p.tp,
+                    "why_not": p.why_not,
+                }
+                for p in acc.predictions
+            ],
+        }
+        emit(jr.dumps(jr.envelope("accuracy", payload, [], None)), out)
+    else:
+        emit(render_table(estimate_view.accuracy_table(acc)), out)
+
+
+@calibrate_app.command("import")
+@handles_errors
+def calibrate_import_cmd(
+    file: Annotated[
+        Path,
+        typer.Argument(help="A `vllm bench serve --save-result` JSON or genai-perf profile_export_genai_perf.json."),
+    ],
+    model: Annotated[str, typer.Option("--model", help="Catalog model id that was benchmarked.")],
+    gpu: Annotated[str, typer.Option("--gpu", help="Catalog GPU id it ran on.")],
+    gpus: Annotated[int, typer.Option("--gpus", min=1, help="GPUs in the benchmarked deployment.")] = 1,
+    tp: Annotated[int | None, typer.Option("--tp", min=1, help="Tensor-parallel degree (default: --gpus).")] = None,
+    precision: Annotated[Precision | None, typer.Option("--precision", help="Weight format that was served.")] = None,
+    engine: Annotated[Engine, typer.Option("--engine", help="Engine that served it.")] = Engine.VLLM,
+    model_specific: Annotated[
+        bool,
+        typer.Option(
+            "--model-specific/--gpu-wide", help="Apply only to this model, or to every model on this GPU and engine."
+        ),
+    ] = True,
+    save: Annotated[
+        Path | None,
+        typer.Option("--save", help="Calibration file to write (default: ~/.config/selfhost/calibration.yaml)."),
+    ] = None,
+    fmt: BasicFormatOpt = Format.TABLE,
+    out: OutOpt = None,
+) -> None:
+    """Fit engine efficiency from a vllm bench serve or genai-perf result and save a user calibration."""
+    from selfhost_cli import calibration as cal
+    from selfhost_cli.deploy.engines import BUNDLED_ENGINES
+    from selfhost_cli.deploy.estimate import Setup
+
+    _no_markdown(fmt)
+    if engine is Engine.IDEAL:
+        raise UsageError("the ideal engine has no software to calibrate", hint="pass the engine you benchmarked")
+    cat = _catalog()
+    spec_model, spec_gpu = cat.model(model), cat.gpu(gpu)
+    bench = cal.read_bench(file)
+    prec = precision or default_precision(spec_model, spec_gpu)
+    degree = tp or gpus
+    if gpus % degree:
+        raise UsageError(f"--gpus {gpus} is not a multiple of --tp {degree}")
+    setup = Setup(spec_model, spec_gpu, prec, BUNDLED_ENGINES.profile(engine), degree)
+    fitted, before = cal.fit_efficiency(bench, setup, gpus)
+    entry = cal.UserCalibration(
+        engine=engine,
+        gpu=gpu,
+        model=model if model_specific else None,
+        precision=prec,
+        software_efficiency=fitted,
+        fitted_from=f"{bench.kind}: {file}",
+        measured_output_tokens_per_s=bench.output_tokens_per_s,
+        predicted_before_output_tokens_per_s=before,
+        fitted_at=dt.date.today(),
+    )
+    target = save or cal.default_calibration_path()
+    cal.save_user_calibration(target, entry)
+    payload = {
+        "calibration_file": str(target),
+        "engine": engine.value,
+        "gpu": gpu,
+        "model": entry.model,
+        "precision": prec.value,
+        "measured_output_tokens_per_s": round(bench.output_tokens_per_s, 1),
+        "predicted_before_output_tokens_per_s": round(before, 1),
+        "software_efficiency_before": setup.engine.software_efficiency,
+        "software_efficiency": fitted,
+        "input_tokens": round(bench.input_tokens, 1),
+        "output_tokens": round(bench.output_tokens, 1),
+        "concurrency": bench.concurrency,
+    }
+    if fmt is Format.JSON:
+        emit(jr.dumps(jr.envelope("calibrate import", payload, [], None)), out)
+    else:
+        emit(
+            render_table(
+                tr.simple_table(
+                    "selfhost calibrate import", ["item", "value"], [(k, str(v)) for k, v in payload.items()]
+                )
+            ),
+            out,
+        )
+
+
+class PriceSource(str, Enum):
+    LITELLM = "litellm"
+    GENAI_PRICES = "genai-prices"
+    SKYPILOT = "skypilot"
+
+
+@prices_app.command("import")
+@handles_errors
+def prices_import_cmd(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="litellm model_prices_and_context_window.json, genai-prices data.json, or a SkyPilot catalog vms.csv."
+        ),
+    ],
+    source: Annotated[PriceSource, typer.Option("--from", help="Which public format FILE is in.")],
+    provider: Annotated[
+        str | None,
+        typer.Option(
+            "--provider",
+            help="SkyPilot only: the cloud the CSV is for (default: from a column, the folder or the file name).",
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date the prices were read, YYYY-MM-DD (default: today).")
+    ] = None,
+    fmt: BasicFormatOpt = Format.TABLE,
+    out: OutOpt = None,
+) -> None:
+    """Convert a public price file into a user catalog file (YAML) for --catalog; prints what was converted.
+
+    The catalog goes to --out (atomically); without --out it goes to stdout and the summary to stderr."""
+    from selfhost_cli.prices_import import convert, dump
+    from selfhost_cli.yamlio import read_text
+
+    _no_markdown(fmt)
+    try:
+        date = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    except ValueError:
+        raise UsageError(f"--as-of {as_of}: not a date", hint="write it YYYY-MM-DD") from None
+    result = convert(read_text(file), str(file), source.value, catalog_mod.bundled(), date, provider=provider)
+    catalog_text = dump(result.file)
+    counts = {
+        "apis": len(result.file.apis),
+        "gpus": len(result.file.gpus),
+        "gpu_price_rows": sum(len(g.prices) for g in result.file.gpus),
+    }
+    if out is not None:
+        emit(catalog_text, out)
+    else:
+        sys.stdout.write(catalog_text)
+    warn_all(result.warnings)
+    summary_doc = jr.envelope(
+        "prices import",
+        {
+            "source": str(file),
+            "from": source.value,
+            "out": str(out) if out else None,
+            "converted": counts,
+            "skipped": result.skipped,
+        },
+        result.warnings,
+        date.isoformat(),
+    )
+    summary = (
+        jr.dumps(summary_doc)
+        if fmt is Format.JSON
+        else render_table(
+            tr.simple_table(
+                f"selfhost prices import ({source.value})",
+                ["item", "value"],
+                [
+                    ("converted", ", ".join(f"{v} {k}" for k, v in counts.items())),
+                    ("skipped", str(len(result.skipped))),
+                    *[("skipped", line) for line in result.skipped[:20]],
+                ],
+            )
+        )
+    )
+    if out is not None:
+        sys.stdout.write(summary)
+    else:
+        _err(summary.rstrip())
