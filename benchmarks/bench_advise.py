@@ -7,17 +7,19 @@ Baseline: parsing and validating the profile (what any run must do). Not part of
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from selfhost_cli.advisor import advise
-
 from selfhost_cli import catalog
+from selfhost_cli.advise import advise
 from selfhost_cli.breakeven import breakeven
 from selfhost_cli.enums import Pricing
 from selfhost_cli.profile import load_profile
+
+TODAY = dt.date(2026, 12, 1)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,8 +44,10 @@ def main() -> None:
 
     baseline = timed(lambda: [load_profile(p) for p in profiles], args.repeat)
     cases = {
-        "advise (no flip points), all profiles": lambda: [advise(pr, cat, with_flips=False) for pr in loaded.values()],
-        "advise (with flip points), all profiles": lambda: [advise(pr, cat) for pr in loaded.values()],
+        "advise (no flip points), all profiles": lambda: [
+            advise(pr, cat, today=TODAY, with_flips=False) for pr in loaded.values()
+        ],
+        "advise (with flip points), all profiles": lambda: [advise(pr, cat, today=TODAY) for pr in loaded.values()],
         "breakeven llama-4-70b, h100-sxm × all tiers": lambda: breakeven(
             loaded[ROOT / "profiles" / "startup.yaml"].model_copy(), cat, ["h100-sxm"], list(Pricing)
         ),

@@ -10,8 +10,9 @@ from selfhost_cli.advise.candidates import (
     PlanCache,
     SelfHostCandidate,
     api_candidates,
-    picked_apis,
+    comparable,
     self_host_candidate,
+    to_candidate,
 )
 from selfhost_cli.advise.pricing import price_self_host
 from selfhost_cli.advise.workload import Workload, workload
@@ -19,7 +20,7 @@ from selfhost_cli.catalog import Catalog, prices_for
 from selfhost_cli.costs import ApiPrices, api_monthly_cost, breakeven_volume
 from selfhost_cli.deploy.engines import BUNDLED_ENGINES, EngineSet
 from selfhost_cli.deploy.sizing import Infeasible
-from selfhost_cli.enums import Confidence, Pricing
+from selfhost_cli.enums import Confidence, Pricing, QualityPolicy
 from selfhost_cli.profile import Profile, SelfHosting
 
 # Volumes the cost-vs-volume chart is drawn at (tokens/day).
@@ -94,7 +95,10 @@ def breakeven(
     work = workload(profile)
     apis = api_candidates(profile, catalog) if adhoc_api is None or profile.models.api else []
     if not apis and adhoc_api is None:
-        apis = picked_apis(profile, catalog, [model], [])
+        # SPEC §2: by default the offerings of the same model, else the quality policy's (same tier)
+        policy = profile.models.quality if "quality" in profile.models.model_fields_set else QualityPolicy.SAME_MODEL
+        found = comparable(catalog, model, policy) or comparable(catalog, model, QualityPolicy.SAME_TIER)
+        apis = [to_candidate(a, False, catalog) for a in found]
     if adhoc_api:
         apis.append(
             ApiCandidate(

@@ -1,4 +1,4 @@
-"""advisor.py: decisions on the example profiles, the options' costs, unknown prices, volume scaling, flip points."""
+"""advise: decisions on the example profiles, the options' costs, unknown prices, volume scaling, flip points."""
 
 from __future__ import annotations
 
