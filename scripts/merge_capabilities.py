@@ -2,7 +2,7 @@
 
 Input: a YAML file of {sources: {KEY: {url, as_of}}, providers: {name: facts}, offerings: {id: facts}} collected
 by hand from providers' documentation; provider facts are defaults, offering facts override them.
-Usage: python scripts/merge_capabilities.py capabilities.yaml
+Usage: python scripts/merge_capabilities.py scripts/data/capabilities.yaml
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Input: a YAML file of {models: [{id, score, entry, note}], apis: [...], snapshots: [...]} collected by hand
 from the official LMArena leaderboard dataset; run once per refresh, then review the diff.
-Usage: python scripts/merge_quality.py quality.yaml
+Usage: python scripts/merge_quality.py scripts/data/quality.yaml
 """
 
 from __future__ import annotations
