@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from selfhost_cli.advise.candidates import (
     ApiCandidate,
@@ -14,10 +14,10 @@ from selfhost_cli.advise.candidates import (
     self_host_candidate,
     to_candidate,
 )
-from selfhost_cli.advise.pricing import price_self_host
+from selfhost_cli.advise.pricing import api_usd_at, self_host_usd_at
 from selfhost_cli.advise.workload import Workload, workload
 from selfhost_cli.catalog import Catalog, prices_for
-from selfhost_cli.costs import ApiPrices, api_monthly_cost, breakeven_volume
+from selfhost_cli.costs import ApiPrices, breakeven_volume
 from selfhost_cli.deploy.engines import BUNDLED_ENGINES, EngineSet
 from selfhost_cli.deploy.sizing import Infeasible
 from selfhost_cli.enums import Confidence, Pricing, QualityPolicy
@@ -60,24 +60,6 @@ class Breakeven:
 def suitable_gpus(catalog: Catalog) -> list[str]:
     """GPUs with at least one price row whose node can hold the model (checked when sizing)."""
     return [g.id for g in catalog.gpus.values() if g.prices]
-
-
-def api_usd_at(api: ApiCandidate, work: Workload, tokens_per_day: float) -> float:
-    """The offering's monthly bill at `tokens_per_day` with the workload's input, cached and batch shares."""
-    return api_monthly_cost(
-        api.prices, tokens_per_day, work.input_share, work.cached_input_share, work.batch_share
-    ).monthly_usd
-
-
-def self_host_usd_at(
-    cand: SelfHostCandidate, work: Workload, s: SelfHosting, tokens_per_day: float, gpu_only: bool = False
-) -> float | None:
-    """Monthly USD of the self-hosted fleet sized for `tokens_per_day`; `gpu_only` is the figure usually
-    quoted: GPU-hours of the serving replicas alone (no spare, no people, no other costs)."""
-    if gpu_only:
-        cand = replace(cand, spare_replicas=0)
-        s = s.model_copy(update={"ops_fte": 0.0, "other_monthly_usd": 0.0})
-    return price_self_host(cand, work.at_volume(tokens_per_day), s).monthly_usd
 
 
 def breakeven(
@@ -127,7 +109,7 @@ def breakeven(
                         Row(gpu_id, tier.value, None, api.id, None, None, None, f"does not fit: {cand.plans.reason}")
                     )
                     continue
-                api_usd = functools.partial(api_usd_at, api, work)
+                api_usd = functools.partial(api_usd_at, api.prices, work)
                 full = breakeven_volume(functools.partial(self_host_usd_at, cand, work, s), api_usd)
                 gpu_only = breakeven_volume(functools.partial(self_host_usd_at, cand, work, s, gpu_only=True), api_usd)
                 hourly = cand.hourly
@@ -166,6 +148,6 @@ def _chart(
     if best is None:
         return [], "no break-even to chart"
     _, cand, s, api = best
-    points = [CurvePoint(v, api_usd_at(api, work, v), self_host_usd_at(cand, work, s, v)) for v in CHART_VOLUMES]
+    points = [CurvePoint(v, api_usd_at(api.prices, work, v), self_host_usd_at(cand, work, s, v)) for v in CHART_VOLUMES]
     title = f"Monthly cost vs volume: {api.id} vs {cand.model.id} on {cand.gpu.id} ({s.pricing.value}), fully loaded"
     return points, title

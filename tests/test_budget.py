@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from selfhost_cli.advise import Advice, advise
-from selfhost_cli.advise.explain import Warning
-from selfhost_cli.advise.pricing import Option
+from selfhost_cli.advise.notes import Warning
+from selfhost_cli.advise.options import Option
 from selfhost_cli.budget import Baseline, Limits, evaluate_gates
 from selfhost_cli.catalog import bundled
 from selfhost_cli.enums import Decision, OptionKind, WarningCode

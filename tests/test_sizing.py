@@ -103,9 +103,13 @@ def test_fixed_fleet_too_small_for_one_replica_is_infinitely_loaded():
 
 def test_fixed_fleet_best_carries_the_most():
     # 8 GPUs: TP1 → 8 × 100 = 800 tok/s; TP2 → 4 × 1,000 = 4,000 tok/s
-    plan, fleet = fixed_fleet_best([fake_plan(1, 100.0), fake_plan(2, 1000.0)], 8, 1000.0)
+    fleet = fixed_fleet_best([fake_plan(1, 100.0), fake_plan(2, 1000.0)], 8, 1000.0)
+    plan = fleet.plan
     assert plan.tp == 2 and fleet.replicas == 4
-    assert fleet.peak_utilization == pytest.approx(0.25)
+    # the peak needs ceil(1,000 / 850) = 2 serving replicas; the other 2 are spares, and utilization is of
+    # the serving replicas alone (one definition, as advise prints it): 1,000 / (2 × 1,000) = 0.5
+    assert fleet.serving_replicas == 2 and fleet.spare_replicas == 2
+    assert fleet.peak_utilization == pytest.approx(0.5)
 
 
 # ---------------------------------------------------------------- choosing a layout
@@ -115,16 +119,19 @@ def test_fleet_for_peak_best_picks_fewest_gpus():
     # TP1 carries 100 tok/s (KV-starved), TP2 carries 1,000 tok/s.
     tp1, tp2 = fake_plan(1, 100.0), fake_plan(2, 1000.0)
     # peak 500: TP1 needs ceil(500/85) = 6 + 1 = 7 GPUs; TP2 needs (1 + 1) × 2 = 4 GPUs
-    plan, fleet = fleet_for_peak_best([tp1, tp2], 500.0, spare=1)
+    fleet = fleet_for_peak_best([tp1, tp2], 500.0, spare=1)
+    plan = fleet.plan
     assert plan.tp == 2 and fleet.gpus == 4
     # peak 50: TP1 needs 1 + 1 = 2 GPUs; TP2 needs 4
-    plan, fleet = fleet_for_peak_best([tp1, tp2], 50.0, spare=1)
+    fleet = fleet_for_peak_best([tp1, tp2], 50.0, spare=1)
+    plan = fleet.plan
     assert plan.tp == 1 and fleet.gpus == 2
 
 
 def test_fleet_for_peak_best_ties_go_to_smaller_tp():
     # both layouts need 2 GPUs for this peak: TP1 (2 replicas, no spare) and TP2 (1 replica)
-    plan, fleet = fleet_for_peak_best([fake_plan(1, 100.0), fake_plan(2, 200.0)], 150.0, spare=0)
+    fleet = fleet_for_peak_best([fake_plan(1, 100.0), fake_plan(2, 200.0)], 150.0, spare=0)
+    plan = fleet.plan
     assert plan.tp == 1 and fleet.gpus == 2
 
 
@@ -132,7 +139,7 @@ def test_fleet_for_peak_best_ties_go_to_smaller_tp():
 @given(caps=st.lists(st.floats(10.0, 1e4), min_size=1, max_size=4), peak=st.floats(0.0, 1e6), spare=st.integers(0, 1))
 def test_fleet_for_peak_best_is_the_minimum(caps, peak, spare):
     plans = [fake_plan(2**i, c) for i, c in enumerate(caps)]
-    _, fleet = fleet_for_peak_best(plans, peak, spare)
+    fleet = fleet_for_peak_best(plans, peak, spare)
     assert fleet.gpus == min(fleet_for_peak(p, peak, spare).gpus for p in plans)
 
 

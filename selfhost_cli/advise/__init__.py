@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from selfhost_cli.advise import explain as ex
+from selfhost_cli.advise import notes
 from selfhost_cli.advise.candidates import Candidates, PlanCache, candidates
 from selfhost_cli.advise.decide import Basis, Verdict, decide, exclude
 from selfhost_cli.advise.flips import FlipPoint, flip_points
-from selfhost_cli.advise.pricing import Option, price
+from selfhost_cli.advise.options import Option
+from selfhost_cli.advise.pricing import price
 from selfhost_cli.advise.rules import Finding, findings
 from selfhost_cli.advise.workload import Workload, workload
 from selfhost_cli.catalog import Catalog
@@ -50,21 +52,21 @@ class Advice:
     breakeven_tokens_per_day: float | None
     breakeven_note: str
     flip_points: list[FlipPoint]
-    assumptions: list[ex.Assumption]
-    alternatives: list[ex.Alternative]
-    warning_items: list[ex.Warning] = field(default_factory=list)
+    assumptions: list[notes.Assumption]
+    alternatives: list[notes.Alternative]
+    warning_items: list[notes.Warning] = field(default_factory=list)
     prices_as_of: str | None = None
 
     @property
     def warnings(self) -> list[str]:
         return [w.message for w in self.warning_items]
 
-    def warned(self, *codes: WarningCode) -> list[ex.Warning]:
+    def warned(self, *codes: WarningCode) -> list[notes.Warning]:
         return [w for w in self.warning_items if w.code in codes]
 
     def option(self, kind: OptionKind | str) -> Option | None:
         """The first shown option of a kind (the self-hosted one, the best hybrid, the first API)."""
-        return next((o for o in self.options if o.kind.value == str(getattr(kind, "value", kind))), None)
+        return next((o for o in self.options if o.kind == kind), None)
 
     @property
     def chosen_monthly_usd(self) -> float | None:
@@ -125,8 +127,8 @@ def advise(
         breakeven_tokens_per_day=volume,
         breakeven_note=note,
         flip_points=flips,
-        assumptions=ex.assumptions(profile, ev.workload, ev.candidates, ev.options, v),
-        alternatives=ex.alternatives(ev.options),
-        warning_items=ex.warnings(profile, ev.workload, ev.options, ev.candidates, v, today),
-        prices_as_of=ex.prices_as_of(ev.candidates),
+        assumptions=notes.assumptions(profile, ev.workload, ev.candidates, ev.options, v),
+        alternatives=notes.alternatives(ev.options),
+        warning_items=notes.warnings(profile, ev.workload, ev.options, ev.candidates, v, today),
+        prices_as_of=notes.prices_as_of(ev.candidates),
     )

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 
-from selfhost_cli.advise.pricing import Option
+from selfhost_cli.advise.options import Option
 from selfhost_cli.advise.rules import RISK_MARGIN, Finding, premium
 from selfhost_cli.enums import Confidence, Decision, Effect, Expertise, OptionKind
 

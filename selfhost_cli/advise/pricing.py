@@ -8,107 +8,35 @@ keeps the recommendation monotone in volume (docs/method.md, "Decision rules").
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from selfhost_cli.advise.candidates import ApiCandidate, Candidates, SelfHostCandidate
+from selfhost_cli.advise.options import Capacity, LineItem, Option
 from selfhost_cli.advise.workload import Workload
-from selfhost_cli.catalog.schema import Capabilities, Quality
+from selfhost_cli.catalog.schema import Capabilities
 from selfhost_cli.costs import (
     DAYS_PER_MONTH,
     HOURS_PER_MONTH,
+    ApiCost,
     ApiPrices,
     api_monthly_cost,
     daily_curve,
     overflow_share,
 )
-from selfhost_cli.deploy.sizing import Infeasible, ReplicaPlan, fitting_in
-from selfhost_cli.enums import Confidence, OptionKind
+from selfhost_cli.deploy.sizing import (
+    Fleet,
+    Infeasible,
+    ReplicaPlan,
+    bound_gpus,
+    fixed_fleet_best,
+    fleet_for_peak_best,
+    per_gpu,
+    serving_needed,
+)
+from selfhost_cli.enums import OptionKind, WarningCode
 from selfhost_cli.profile import Profile, SelfHosting
-
-
-@dataclass(frozen=True)
-class LineItem:
-    """One priced quantity, as Infracost's cost components: quantity × unit price = monthly USD."""
-
-    name: str  # key: JSON `breakdown` carries it as `<name>_usd`
-    label: str
-    quantity: float
-    unit: str
-    unit_usd: float
-    monthly_usd: float
-    source: str
-    as_of: dt.date | None = None
-
-
-@dataclass(frozen=True)
-class Capacity:
-    """The self-hosted fleet: layout, replicas, and the one definition of utilization every view prints.
-
-    Utilization is demand ÷ the latency-bound capacity of the serving replicas (spares excluded)."""
-
-    gpu: str
-    pricing: str
-    gpus: int
-    gpus_per_replica: int
-    replicas: int
-    serving_replicas: float  # mean over the day when autoscaling
-    spare_replicas: int
-    precision: str
-    engine: str
-    tp: int
-    mean_utilization: float
-    peak_utilization: float
-    output_tokens_per_s_per_replica: float
-    concurrency_per_replica: int
-    tpot_ms: float
-    ttft_ms: float
-    weights_gb_per_gpu: float
-    kv_cache_gb_per_gpu: float
-    expected_error_pct: float
-    fixed_fleet: bool
-    autoscaling: bool
-    pp: int = 1
-    ep: int = 1
-    nodes_per_replica: int = 1
-
-
-@dataclass(frozen=True)
-class Option:
-    """One way to serve the workload, priced per month (None = a price is unknown, never $0)."""
-
-    kind: OptionKind
-    id: str
-    model: str | None
-    items: tuple[LineItem, ...]
-    monthly_usd: float | None
-    quality: Quality | None = None
-    capabilities: Capabilities | None = None
-    capacity: Capacity | None = None
-    notes: tuple[str, ...] = ()
-    infeasible: str | None = None  # why no layout serves it (self-host)
-    price_missing: str | None = None  # why the cost is unknown
-    smooth_usd: float | None = None  # non-API: the fleet at fractional replicas
-    step_usd: float = 0.0  # non-API: one more replica a month (0 for a fixed fleet)
-    parts: tuple[str, ...] = ()  # hybrid: the self-host and API option ids
-    gpu_usd: float = 0.0  # the GPU-hours share of monthly_usd (what the estimate's error scales)
-    gpu_price_range: tuple[float, float] = (1.0, 1.0)  # interquartile price rows ÷ the price used
-    price_confidence: Confidence | None = None  # API: how far its price row can be trusted
-    excluded_by: tuple[str, ...] = field(default=())
-
-    @property
-    def eligible(self) -> bool:
-        return not self.excluded_by and self.monthly_usd is not None
-
-    @property
-    def bound_usd(self) -> float | None:
-        """What the decision tests for a non-API option: fractional fleet plus one replica."""
-        return None if self.smooth_usd is None else self.smooth_usd + self.step_usd
-
-    def item(self, name: str) -> LineItem | None:
-        return next((i for i in self.items if i.name == name), None)
 
 
 def price(cands: Candidates, work: Workload, profile: Profile) -> list[Option]:
@@ -132,8 +60,18 @@ def api_prices_for(api: ApiCandidate, profile: Profile) -> tuple[ApiPrices, str 
     return api.prices, None
 
 
+def api_cost_at(prices: ApiPrices, work: Workload, tokens_per_day: float) -> ApiCost:
+    """The offering's monthly bill at `tokens_per_day` with the workload's input, cached and batch shares."""
+    return api_monthly_cost(prices, tokens_per_day, work.input_share, work.cached_input_share, work.batch_share)
+
+
+def api_usd_at(prices: ApiPrices, work: Workload, tokens_per_day: float) -> float:
+    """USD per month of `api_cost_at`."""
+    return api_cost_at(prices, work, tokens_per_day).monthly_usd
+
+
 def api_items(api: ApiCandidate, prices: ApiPrices, work: Workload, tokens_per_day: float) -> list[LineItem]:
-    cost = api_monthly_cost(prices, tokens_per_day, work.input_share, work.cached_input_share, work.batch_share)
+    cost = api_cost_at(prices, work, tokens_per_day)
     month_m = tokens_per_day * DAYS_PER_MONTH / 1e6
     input_m, output_m = month_m * work.input_share, month_m * (1 - work.input_share)
     cached_m = input_m * work.cached_input_share
@@ -183,11 +121,18 @@ def api_items(api: ApiCandidate, prices: ApiPrices, work: Workload, tokens_per_d
 def price_api(api: ApiCandidate, work: Workload, profile: Profile) -> Option:
     prices, price_note = api_prices_for(api, profile)
     items = api_items(api, prices, work, work.tokens_per_day)
-    notes = [price_note] if price_note else []
+    gaps = []
     if work.cached_input_share > 0 and prices.cached_input_usd_per_1m is None:
-        notes.append("no cached-input price known: cached tokens billed at the full input price")
+        gaps.append(
+            (
+                WarningCode.CACHED_PRICE_MISSING,
+                "no cached-input price known: cached tokens billed at the full input price",
+            )
+        )
     if work.batch_share > 0 and prices.batch_discount is None:
-        notes.append("no batch discount known: batch traffic billed at the full price")
+        gaps.append(
+            (WarningCode.BATCH_PRICE_MISSING, "no batch discount known: batch traffic billed at the full price")
+        )
     return Option(
         OptionKind.API,
         api.id,
@@ -196,7 +141,8 @@ def price_api(api: ApiCandidate, work: Workload, profile: Profile) -> Option:
         sum(i.monthly_usd for i in items),
         api.quality,
         api.capabilities or Capabilities(),
-        notes=tuple(notes),
+        notes=(price_note,) if price_note else (),
+        price_gaps=tuple(gaps),
         price_confidence=api.price_confidence,
     )
 
@@ -242,60 +188,38 @@ def gpu_item(cand: SelfHostCandidate, gpu_hours: float) -> LineItem:
     )
 
 
-@dataclass(frozen=True)
-class Fleet:
-    """Replicas of one layout for the workload: whole replicas, and the same at fractional replicas."""
-
-    plan: ReplicaPlan
-    replicas: int
-    serving: float
-    spare: int
-    gpu_hours: float
-    smooth_gpu_hours: float
+def _levels(work: Workload, autoscaling: bool) -> tuple[float, ...]:
+    """Demand as shares of the peak the fleet follows: the daily curve (every 15 min) when autoscaling."""
+    if not autoscaling:
+        return (1.0,)
+    return tuple(level / work.peak_to_average for level in daily_curve(work.peak_to_average))
 
 
-def serving_needed(work: Workload, plan: ReplicaPlan, level: float = 1.0) -> float:
-    """Fractional replicas that carry `level` × the peak at the planned utilization."""
-    return level * work.peak_output_tokens_per_s / plan.planned_output_tokens_per_s
-
-
-def fleet(cand: SelfHostCandidate, plan: ReplicaPlan, work: Workload, autoscaling: bool) -> Fleet:
-    """Replicas for the peak plus spares; the existing fleet as it is; or following the daily curve."""
-    tp = plan.tp
+def fleet(cand: SelfHostCandidate, plans: tuple[ReplicaPlan, ...], work: Workload, autoscaling: bool) -> Fleet:
+    """The existing fleet's best use, or the layout whose fleet for the peak needs the fewest GPU-hours."""
+    peak = work.peak_output_tokens_per_s
     if cand.fixed_gpus:
-        replicas = cand.fixed_gpus // tp
-        need = max(1, math.ceil(serving_needed(work, plan) - 1e-9))
-        spare = max(0, replicas - need)
-        hours = cand.fixed_gpus * HOURS_PER_MONTH
-        return Fleet(plan, replicas, replicas - spare, spare, hours, hours)
-    spare = cand.spare_replicas
-    # demand levels the fleet follows: the daily curve (every 15 min) when autoscaling, else the peak alone
-    levels = [lv / work.peak_to_average for lv in daily_curve(work.peak_to_average)] if autoscaling else [1.0]
-    whole = sum(max(1, math.ceil(serving_needed(work, plan, lv) - 1e-9)) for lv in levels) / len(levels)
-    frac = sum(max(1.0, serving_needed(work, plan, lv)) for lv in levels) / len(levels)
-    peak = max(1, math.ceil(serving_needed(work, plan) - 1e-9))
-    hours = (whole + spare) * tp * HOURS_PER_MONTH
-    return Fleet(plan, peak + spare, whole, spare, hours, (frac + spare) * tp * HOURS_PER_MONTH)
+        return fixed_fleet_best(plans, cand.fixed_gpus, peak)
+    return fleet_for_peak_best(plans, peak, cand.spare_replicas, _levels(work, autoscaling))
 
 
 def capacity(cand: SelfHostCandidate, f: Fleet, work: Workload, pricing: str, autoscaling: bool) -> Capacity:
     plan = f.plan
     per_replica = plan.output_tokens_per_s
-    serving_capacity = f.serving * per_replica
+    serving = f.serving_replicas
     return Capacity(
         gpu=cand.gpu.id,
         pricing=pricing,
-        gpus=f.replicas * plan.tp if not cand.fixed_gpus else cand.fixed_gpus,
+        gpus=f.gpus if not cand.fixed_gpus else cand.fixed_gpus,
         gpus_per_replica=plan.tp,
         replicas=f.replicas,
-        serving_replicas=int(f.serving) if float(f.serving).is_integer() else round(f.serving, 2),
-        spare_replicas=f.spare,
+        serving_replicas=int(serving) if float(serving).is_integer() else round(serving, 2),
+        spare_replicas=f.spare_replicas,
         precision=cand.precision.value,
         engine=plan.setup.engine.engine.value,
         tp=plan.tp,
-        mean_utilization=work.mean_output_tokens_per_s / serving_capacity,
-        peak_utilization=work.peak_output_tokens_per_s
-        / (max(1.0, f.serving if not autoscaling else f.replicas - f.spare) * per_replica),
+        mean_utilization=work.mean_output_tokens_per_s / (serving * per_replica),
+        peak_utilization=f.peak_utilization,
         output_tokens_per_s_per_replica=per_replica,
         concurrency_per_replica=int(plan.state.concurrency),
         tpot_ms=plan.state.tpot_ms,
@@ -308,24 +232,11 @@ def capacity(cand: SelfHostCandidate, f: Fleet, work: Workload, pricing: str, au
     )
 
 
-def _cheapest_fleet(
-    cand: SelfHostCandidate, plans: tuple[ReplicaPlan, ...], work: Workload, autoscaling: bool
-) -> Fleet:
-    """The layout whose fleet needs the fewest GPU-hours (an existing fleet: the one that carries the most)."""
-    if cand.fixed_gpus:
-        usable = fitting_in(list(plans), cand.fixed_gpus)
-        return max(
-            (fleet(cand, p, work, autoscaling) for p in usable),
-            key=lambda f: ((cand.fixed_gpus or 0) // f.plan.tp * f.plan.output_tokens_per_s, -f.plan.tp),
-        )
-    return min((fleet(cand, p, work, autoscaling) for p in plans), key=lambda f: (f.gpu_hours, f.plan.tp))
-
-
 def price_self_host(cand: SelfHostCandidate, work: Workload, s: SelfHosting) -> Option:
     base = Option(OptionKind.SELF_HOST, cand.id, cand.model.id, (), None, cand.model.quality)
     if isinstance(cand.plans, Infeasible):
         return replace(base, infeasible=cand.plans.reason)
-    chosen = _cheapest_fleet(cand, cand.plans, work, s.autoscaling)
+    chosen = fleet(cand, cand.plans, work, s.autoscaling)
     cap = capacity(cand, chosen, work, s.pricing.value, s.autoscaling)
     if cand.hourly is None:
         return replace(
@@ -334,22 +245,35 @@ def price_self_host(cand: SelfHostCandidate, work: Workload, s: SelfHosting) -> 
             price_missing=f"no {s.pricing.value} price for {cand.gpu.id} in the catalog; "
             "set self_hosting.gpu_hourly_usd",
         )
-    items = [gpu_item(cand, chosen.gpu_hours), *people_items(s)]
+    items = [gpu_item(cand, chosen.mean_gpus * HOURS_PER_MONTH), *people_items(s)]
     hourly = cand.hourly.usd_per_gpu_hour
     fixed_usd = sum(i.monthly_usd for i in items[1:])
-    # the bound: the cheapest layout at fractional replicas, plus one of its replicas
-    bounds = [(fleet(cand, p, work, s.autoscaling), p.tp) for p in cand.plans] if not cand.fixed_gpus else [(chosen, 0)]
-    smooth_fleet, step_gpus = min(bounds, key=lambda b: b[0].smooth_gpu_hours + b[1] * HOURS_PER_MONTH)
+    if cand.fixed_gpus:  # an existing fleet costs what it costs, whatever the volume
+        smooth_gpus, step_gpus = chosen.mean_gpus, 0
+    else:
+        peak = work.peak_output_tokens_per_s
+        smooth_gpus, step_gpus = bound_gpus(cand.plans, peak, cand.spare_replicas, _levels(work, s.autoscaling))
     return replace(
         base,
         items=tuple(items),
         monthly_usd=sum(i.monthly_usd for i in items),
         capacity=cap,
-        smooth_usd=smooth_fleet.smooth_gpu_hours * hourly + fixed_usd,
+        smooth_usd=smooth_gpus * HOURS_PER_MONTH * hourly + fixed_usd,
         step_usd=step_gpus * HOURS_PER_MONTH * hourly,
         gpu_usd=items[0].monthly_usd,
         gpu_price_range=(cand.hourly.q1_usd / hourly, cand.hourly.q3_usd / hourly),
     )
+
+
+def self_host_usd_at(
+    cand: SelfHostCandidate, work: Workload, s: SelfHosting, tokens_per_day: float, gpu_only: bool = False
+) -> float | None:
+    """Monthly USD of the self-hosted fleet sized for `tokens_per_day` at the workload's shape; `gpu_only` is
+    the figure usually quoted: GPU-hours of the serving replicas alone (no spare, no people, no other costs)."""
+    if gpu_only:
+        cand = replace(cand, spare_replicas=0)
+        s = s.model_copy(update={"ops_fte": 0.0, "other_monthly_usd": 0.0})
+    return price_self_host(cand, work.at_volume(tokens_per_day), s).monthly_usd
 
 
 # ---------------------------------------------------------------- hybrid
@@ -364,9 +288,9 @@ def price_hybrid(cand: SelfHostCandidate, api: ApiCandidate, work: Workload, pro
     s = profile.self_hosting
     if isinstance(cand.plans, Infeasible) or cand.hourly is None or cand.fixed_gpus:
         return None
-    plan = max(cand.plans, key=lambda p: p.output_tokens_per_s / p.tp)
+    plan = max(cand.plans, key=per_gpu)
     # k runs over [1, peak need - 1]: the peaks always overflow, and the range scales with the volume
-    top = serving_needed(work, plan) - 1.0
+    top = serving_needed(plan, work.peak_output_tokens_per_s) - 1.0
     if top < 1.0:
         return None
     prices, _ = api_prices_for(api, profile)
@@ -375,21 +299,21 @@ def price_hybrid(cand: SelfHostCandidate, api: ApiCandidate, work: Workload, pro
     people = people_items(s)
     fixed_usd = sum(i.monthly_usd for i in people)
 
-    def api_usd(k: float) -> float:
-        share = overflow_share(curve, k * plan.planned_output_tokens_per_s / work.mean_output_tokens_per_s)
-        return api_monthly_cost(
-            prices, work.tokens_per_day * share, work.input_share, work.cached_input_share, work.batch_share
-        ).monthly_usd
+    def share(k: float) -> float:
+        """Share of the day's tokens above what k replicas carry."""
+        return overflow_share(curve, k * plan.planned_output_tokens_per_s / work.mean_output_tokens_per_s)
 
     def total(k: float) -> float:
-        return k * plan.tp * HOURS_PER_MONTH * hourly + fixed_usd + api_usd(k)
+        return (
+            k * plan.tp * HOURS_PER_MONTH * hourly
+            + fixed_usd
+            + api_usd_at(prices, work, work.tokens_per_day * share(k))
+        )
 
     k_real = _convex_min(total, 1.0, top)
     k = min({max(1, math.floor(k_real)), math.ceil(k_real)}, key=total)
-    share = overflow_share(curve, k * plan.planned_output_tokens_per_s / work.mean_output_tokens_per_s)
-    api_items_ = api_items(api, prices, work, work.tokens_per_day * share)
-    api_total = sum(i.monthly_usd for i in api_items_)
-    api_m = work.tokens_per_day * share * DAYS_PER_MONTH / 1e6
+    api_total = api_usd_at(prices, work, work.tokens_per_day * share(k))
+    api_m = work.tokens_per_day * share(k) * DAYS_PER_MONTH / 1e6
     items = [
         gpu_item(cand, k * plan.tp * HOURS_PER_MONTH),
         *people,
@@ -411,7 +335,9 @@ def price_hybrid(cand: SelfHostCandidate, api: ApiCandidate, work: Workload, pro
         tuple(items),
         sum(i.monthly_usd for i in items),
         cand.model.quality,
-        notes=(f"{k} replica(s) of TP{plan.tp} carry the base load; {share:.1%} of tokens (the peaks) go to {api.id}",),
+        notes=(
+            f"{k} replica(s) of TP{plan.tp} carry the base load; {share(k):.1%} of tokens (the peaks) go to {api.id}",
+        ),
         smooth_usd=total(k_real),
         step_usd=plan.tp * HOURS_PER_MONTH * hourly,
         parts=(cand.id, api.id),

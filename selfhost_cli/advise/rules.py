@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from selfhost_cli.advise.pricing import Option
+from selfhost_cli.advise.options import Option
 from selfhost_cli.advise.workload import Workload
 from selfhost_cli.catalog.schema import Capabilities, Fact
 from selfhost_cli.enums import CustomSampling, Effect, Expertise, OptionKind, Residency, ThirdParty

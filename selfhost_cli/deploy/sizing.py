@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from selfhost_cli.catalog.schema import GpuSpec, ModelSpec
@@ -116,51 +117,94 @@ def per_gpu(plan: ReplicaPlan) -> float:
     return plan.output_tokens_per_s / plan.tp
 
 
-@dataclass(frozen=True)
-class Fleet:
-    """Replicas for a peak demand, plus redundancy."""
-
-    replicas: int
-    serving_replicas: int  # without the spare
-    gpus_per_replica: int
-    peak_output_tokens_per_s: float
-    peak_utilization: float  # peak demand ÷ capacity of the serving replicas
-
-    @property
-    def gpus(self) -> int:
-        return self.replicas * self.gpus_per_replica
-
-
-def fleet_for_peak(plan: ReplicaPlan, peak_output_tokens_per_s: float, spare: int) -> Fleet:
-    """Fewest replicas that carry the peak at the planned utilization, plus `spare` (0 or 1)."""
-    serving = max(1, math.ceil(peak_output_tokens_per_s / plan.planned_output_tokens_per_s - 1e-9))
-    utilization = peak_output_tokens_per_s / (serving * plan.output_tokens_per_s)
-    return Fleet(serving + spare, serving, plan.tp, peak_output_tokens_per_s, utilization)
-
-
-def fixed_fleet(plan: ReplicaPlan, gpus: int, peak_output_tokens_per_s: float) -> Fleet:
-    """An existing fleet of `gpus`: as many replicas as fit, all serving (redundancy is whatever is spare)."""
-    replicas = gpus // plan.tp
-    capacity = replicas * plan.output_tokens_per_s
-    utilization = peak_output_tokens_per_s / capacity if capacity else math.inf
-    return Fleet(replicas, replicas, plan.tp, peak_output_tokens_per_s, utilization)
-
-
-def fleet_for_peak_best(
-    plans: list[ReplicaPlan], peak_output_tokens_per_s: float, spare: int
-) -> tuple[ReplicaPlan, Fleet]:
-    """The layout whose fleet for this peak needs the fewest GPUs (ties: the smaller TP)."""
-    options = [(plan, fleet_for_peak(plan, peak_output_tokens_per_s, spare)) for plan in plans]
-    return min(options, key=lambda o: (o[1].gpus, o[0].tp))
-
-
-def fixed_fleet_best(plans: list[ReplicaPlan], gpus: int, peak_output_tokens_per_s: float) -> tuple[ReplicaPlan, Fleet]:
-    """The layout that carries the most on a fleet of `gpus` (ties: the smaller TP); `plans` must hold
-    at least one layout of at most `gpus` GPUs (see `fitting_in`)."""
-    options = [(plan, fixed_fleet(plan, gpus, peak_output_tokens_per_s)) for plan in fitting_in(plans, gpus)]
-    return max(options, key=lambda o: (o[1].replicas * o[0].output_tokens_per_s, -o[0].tp))
-
-
 def fitting_in(plans: list[ReplicaPlan], gpus: int) -> list[ReplicaPlan]:
     """The layouts one replica of which fits on `gpus` GPUs."""
     return [plan for plan in plans if plan.tp <= gpus]
+
+
+# ---------------------------------------------------------------- fleets
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """Replicas of one layout for a peak demand: whole replicas, and the same at fractional replicas.
+
+    `serving_replicas` carry traffic (their mean over the day when the fleet follows demand); spares do not.
+    `mean_gpus` is what is provisioned on average; `smooth_gpus` the same with fractional replicas, a lower
+    bound that grows no faster than the demand (what the decision's bound is built on)."""
+
+    plan: ReplicaPlan
+    replicas: int  # provisioned at the peak, spares included
+    serving_replicas: float
+    spare_replicas: int
+    peak_output_tokens_per_s: float
+    mean_gpus: float
+    smooth_gpus: float
+
+    @property
+    def gpus_per_replica(self) -> int:
+        return self.plan.tp
+
+    @property
+    def gpus(self) -> int:
+        return self.replicas * self.plan.tp
+
+    @property
+    def peak_utilization(self) -> float:
+        """Peak demand ÷ the latency-bound capacity of the replicas serving at the peak (inf if none)."""
+        capacity = (self.replicas - self.spare_replicas) * self.plan.output_tokens_per_s
+        return self.peak_output_tokens_per_s / capacity if capacity else math.inf
+
+
+def serving_needed(plan: ReplicaPlan, peak_output_tokens_per_s: float, level: float = 1.0) -> float:
+    """Fractional replicas that carry `level` × the peak at the planned utilization."""
+    return level * peak_output_tokens_per_s / plan.planned_output_tokens_per_s
+
+
+def _whole(replicas: float) -> int:
+    return max(1, math.ceil(replicas - 1e-9))
+
+
+def fleet_for_peak(
+    plan: ReplicaPlan, peak_output_tokens_per_s: float, spare: int, levels: Sequence[float] = (1.0,)
+) -> Fleet:
+    """Fewest replicas that carry the peak at the planned utilization, plus `spare`; with `levels` (demand
+    as shares of the peak through the day) the serving replicas follow demand, at least one at a time."""
+    need = [serving_needed(plan, peak_output_tokens_per_s, level) for level in levels]
+    whole = sum(_whole(n) for n in need) / len(need)
+    frac = sum(max(1.0, n) for n in need) / len(need)
+    peak = _whole(serving_needed(plan, peak_output_tokens_per_s))
+    tp = plan.tp
+    return Fleet(plan, peak + spare, whole, spare, peak_output_tokens_per_s, (whole + spare) * tp, (frac + spare) * tp)
+
+
+def fixed_fleet(plan: ReplicaPlan, gpus: int, peak_output_tokens_per_s: float) -> Fleet:
+    """An existing fleet of `gpus`: the replicas that fit; those the peak needs serve, the rest are spares."""
+    replicas = gpus // plan.tp
+    spare = max(0, replicas - _whole(serving_needed(plan, peak_output_tokens_per_s)))
+    return Fleet(plan, replicas, replicas - spare, spare, peak_output_tokens_per_s, gpus, gpus)
+
+
+def fleet_for_peak_best(
+    plans: Sequence[ReplicaPlan], peak_output_tokens_per_s: float, spare: int, levels: Sequence[float] = (1.0,)
+) -> Fleet:
+    """The layout whose fleet for this peak needs the fewest GPUs on average (ties: the smaller TP)."""
+    fleets = [fleet_for_peak(plan, peak_output_tokens_per_s, spare, levels) for plan in plans]
+    return min(fleets, key=lambda f: (f.mean_gpus, f.plan.tp))
+
+
+def fixed_fleet_best(plans: Sequence[ReplicaPlan], gpus: int, peak_output_tokens_per_s: float) -> Fleet:
+    """The layout that carries the most on a fleet of `gpus` (ties: the smaller TP); `plans` must hold
+    at least one layout of at most `gpus` GPUs (see `fitting_in`)."""
+    fleets = [fixed_fleet(plan, gpus, peak_output_tokens_per_s) for plan in fitting_in(list(plans), gpus)]
+    return max(fleets, key=lambda f: (f.replicas * f.plan.output_tokens_per_s, -f.plan.tp))
+
+
+def bound_gpus(
+    plans: Sequence[ReplicaPlan], peak_output_tokens_per_s: float, spare: int, levels: Sequence[float] = (1.0,)
+) -> tuple[float, int]:
+    """The cheapest layout's GPUs at fractional replicas, and one replica of it (GPUs): never below the
+    whole-replica fleet's GPUs, and growing no faster than the demand."""
+    fleets = [fleet_for_peak(plan, peak_output_tokens_per_s, spare, levels) for plan in plans]
+    best = min(fleets, key=lambda f: f.smooth_gpus + f.plan.tp)
+    return best.smooth_gpus, best.plan.tp

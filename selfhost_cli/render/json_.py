@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from selfhost_cli import __version__
 from selfhost_cli.advise import Advice
-from selfhost_cli.advise.pricing import Capacity, Option
+from selfhost_cli.advise.options import Capacity, Option
 from selfhost_cli.catalog.schema import Capabilities, Quality
 from selfhost_cli.enums import OptionKind
 
@@ -113,7 +113,7 @@ def option(o: Option) -> dict[str, Any]:
         doc["capabilities"] = capabilities(o.capabilities)
     if o.capacity is not None:
         doc["capacity"] = capacity(o.capacity)
-    doc["note"] = "; ".join(n for n in (*o.notes, o.infeasible, o.price_missing) if n) or None
+    doc["note"] = "; ".join(n for n in (*o.remarks, o.infeasible, o.price_missing) if n) or None
     return doc
 
 

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from selfhost_cli.advise import Advice
-from selfhost_cli.advise.pricing import Capacity, Option
+from selfhost_cli.advise.options import Capacity, Option
 
 DECISION_STYLE = {"api": "bold cyan", "self_host": "bold green", "hybrid": "bold magenta", "none": "bold red"}
 EFFECT_STYLE = {
@@ -138,8 +138,8 @@ def _options_table(advice: Advice) -> Table:
     rows = []
     for o in advice.options:
         detail = line_items(o) if o.items else "; ".join(n for n in (o.infeasible, o.price_missing) if n)
-        if o.notes:
-            detail += ("; " if detail else "") + "; ".join(o.notes)
+        if o.remarks:
+            detail += ("; " if detail else "") + "; ".join(o.remarks)
         eligible = "yes" if o.eligible else "no: " + (", ".join(o.excluded_by) or "cost unknown")
         q = f"{o.quality.score:.0f}" if o.quality else "—"
         mark = " ◀" if advice.chosen and o.id == advice.chosen.id else ""

@@ -1,0 +1,249 @@
+"""Stage 6b: what the advice rests on — assumptions with sources, the plans compared, coded warnings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from selfhost_cli.advise.candidates import Candidates
+from selfhost_cli.advise.decide import Verdict
+from selfhost_cli.advise.options import Option
+from selfhost_cli.advise.rules import QUALITY_GAP_POINTS
+from selfhost_cli.advise.workload import Workload
+from selfhost_cli.costs import DAYS_PER_MONTH, HOURS_PER_MONTH
+from selfhost_cli.deploy.sizing import TARGET_PEAK_UTILIZATION
+from selfhost_cli.enums import Decision, OptionKind, WarningCode
+from selfhost_cli.profile import DEFAULT_OUTPUT_TOKENS_PER_REQUEST, Profile
+
+# Prices older than this are flagged as stale.
+STALE_AFTER_DAYS = 365
+
+
+@dataclass(frozen=True)
+class Warning:
+    code: WarningCode
+    message: str
+
+
+@dataclass(frozen=True)
+class Assumption:
+    name: str
+    value: Any
+    source: str
+    as_of: str | None = None
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One self-hosted plan that was compared (SPEC §4 `alternatives`)."""
+
+    gpu: str
+    pricing: str
+    precision: str
+    gpus: int | None
+    tp: int | None
+    pp: int
+    ep: int
+    monthly_usd: float | None
+    feasible: bool
+    reason: str
+    model: str
+
+
+# ---------------------------------------------------------------- alternatives, warnings, assumptions
+
+
+def alternatives(options: Sequence[Option]) -> list[Alternative]:
+    rows = []
+    for o in options:
+        if o.kind is not OptionKind.SELF_HOST:
+            continue
+        c = o.capacity
+        gpu = o.id.split("@")[1]
+        reason = (
+            o.infeasible or o.price_missing or ("eligible" if o.eligible else "excluded by " + ", ".join(o.excluded_by))
+        )
+        rows.append(
+            Alternative(
+                gpu,
+                c.pricing if c else "",
+                c.precision if c else "",
+                c.gpus if c else None,
+                c.tp if c else None,
+                1,
+                1,
+                o.monthly_usd,
+                o.infeasible is None,
+                reason,
+                o.model or "",
+            )
+        )
+    return sorted(rows, key=lambda r: (r.monthly_usd is None, r.monthly_usd or 0.0))
+
+
+def warnings(
+    profile: Profile, work: Workload, options: Sequence[Option], cands: Candidates, v: Verdict, today: dt.date
+) -> list[Warning]:
+    out: list[Warning] = []
+    for a in cands.apis:
+        if a.as_of and (today - a.as_of).days > STALE_AFTER_DAYS:
+            out.append(
+                Warning(
+                    WarningCode.STALE_PRICE, f"stale price: {a.id} as of {a.as_of} ({(today - a.as_of).days} days old)"
+                )
+            )
+    for c in cands.self_hosts:
+        h = c.hourly
+        if h and h.as_of and (today - h.as_of).days > STALE_AFTER_DAYS:
+            out.append(Warning(WarningCode.STALE_PRICE, f"stale price: {c.gpu.id} GPU-hour as of {h.as_of}"))
+        if h is None:
+            out.append(
+                Warning(
+                    WarningCode.PRICE_UNKNOWN,
+                    f"no {profile.self_hosting.pricing.value} price for {c.gpu.id}: self-hosted cost unknown",
+                )
+            )
+        if c.model.modelled_on:
+            out.append(
+                Warning(
+                    WarningCode.STAND_IN,
+                    f"{c.model.id} is not a release: modelled on {c.model.modelled_on}'s architecture",
+                )
+            )
+    for o in options:
+        cap = o.capacity
+        if (
+            o.kind is OptionKind.SELF_HOST
+            and cap
+            and cap.fixed_fleet
+            and cap.peak_utilization > TARGET_PEAK_UTILIZATION
+        ):
+            out.append(
+                Warning(
+                    WarningCode.FLEET_SHORT,
+                    f"the fixed fleet of {cap.gpus} × {cap.gpu} would run at {cap.peak_utilization:.0%} of its "
+                    "latency-bound "
+                    f"capacity at the peak ({work.peak_output_tokens_per_s:,.0f} output tokens/s); the plan allows "
+                    f"{TARGET_PEAK_UTILIZATION:.0%}",
+                )
+            )
+        out += [Warning(code, f"{o.id}: {message}") for code, message in o.price_gaps]
+    chosen = v.chosen
+    own = next((o for o in options if o.kind is OptionKind.SELF_HOST), None)
+    if chosen and own and chosen.kind is OptionKind.API and chosen.quality and own.quality:
+        gap = chosen.quality.score - own.quality.score
+        if abs(gap) > QUALITY_GAP_POINTS:
+            out.append(
+                Warning(
+                    WarningCode.QUALITY_GAP,
+                    f"{chosen.id} and {own.model} differ by {abs(gap):.0f} LMArena points: "
+                    "the comparison is not like for like",
+                )
+            )
+    if v.decision is Decision.NONE:
+        out.append(Warning(WarningCode.NO_FEASIBLE_OPTION, "no option is feasible as configured"))
+    return out
+
+
+def _src(section: Any, key: str) -> str:
+    return "profile" if key in section.model_fields_set else "default"
+
+
+def assumptions(
+    profile: Profile, work: Workload, cands: Candidates, options: Sequence[Option], v: Verdict
+) -> list[Assumption]:
+    s, w = profile.self_hosting, profile.workload
+    out = [
+        Assumption("hours_per_month", HOURS_PER_MONTH, "8,760 h ÷ 12 (cloud billing convention)"),
+        Assumption("days_per_month", round(DAYS_PER_MONTH, 2), "730 h ÷ 24"),
+    ]
+    for c in cands.self_hosts:
+        out.append(Assumption("self_hosted_model", c.model.id, c.model.source, c.model.as_of.isoformat()))
+        out.append(
+            Assumption(
+                "gpu",
+                f"{c.gpu.id}: {c.gpu.memory_gb:g} GB, {c.gpu.hbm_tb_per_s:g} TB/s",
+                c.gpu.source,
+                c.gpu.as_of.isoformat(),
+            )
+        )
+        h = c.hourly
+        if h:
+            spread = f" (range ${h.low_usd:.2f}–${h.high_usd:.2f})" if h.high_usd > h.low_usd else ""
+            out.append(
+                Assumption(
+                    "gpu_hourly_usd",
+                    round(h.usd_per_gpu_hour, 4),
+                    f"{h.basis}: {h.source}{spread}",
+                    h.as_of.isoformat() if h.as_of else None,
+                )
+            )
+        else:
+            out.append(Assumption("gpu_hourly_usd", None, f"unknown: no {s.pricing.value} price for {c.gpu.id}"))
+        out.append(
+            Assumption(
+                "precision",
+                c.precision.value,
+                "profile" if s.precision else "default: fp8 where the GPU runs it natively, else bf16",
+            )
+        )
+        out.append(Assumption("engine_constants", c.engine.provenance, "docs/estimation.md"))
+        if c.model.modelled_on:
+            out.append(
+                Assumption(
+                    "model_note",
+                    f"{c.model.id} is not a release: modelled on {c.model.modelled_on}'s architecture "
+                    "(Meta's Llama 4 models are MoE)",
+                    c.model.source,
+                    c.model.as_of.isoformat(),
+                )
+            )
+    own = next((o for o in options if o.kind is OptionKind.SELF_HOST and o.capacity), None)
+    redundancy = s.redundancy.value
+    if own and own.capacity and own.capacity.fixed_fleet:
+        spare = own.capacity.spare_replicas
+        redundancy = f"{redundancy} asked; the fixed fleet has {spare} spare replica(s) beyond the peak's need"
+    out += [
+        Assumption("engine", s.engine.value, _src(s, "engine")),
+        Assumption(
+            "input_tokens_per_request",
+            round(work.shape.input_tokens, 1),
+            "profile"
+            if w.input_tokens_per_request
+            else f"default: {DEFAULT_OUTPUT_TOKENS_PER_REQUEST:g} output tokens/request at the input share",
+        ),
+        Assumption(
+            "output_tokens_per_request",
+            round(work.shape.output_tokens, 1),
+            "profile" if w.output_tokens_per_request else "default",
+        ),
+        Assumption("peak_to_average", w.peak_to_average, _src(w, "peak_to_average")),
+        Assumption("max_ttft_ms", w.latency.max_ttft_ms, _src(w.latency, "max_ttft_ms")),
+        Assumption(
+            "min_output_tokens_per_s", w.latency.min_output_tokens_per_s, _src(w.latency, "min_output_tokens_per_s")
+        ),
+        Assumption("target_peak_utilization", TARGET_PEAK_UTILIZATION, "selfhost planning headroom (docs/method.md)"),
+        Assumption("redundancy", redundancy, _src(s, "redundancy")),
+        Assumption("autoscaling", "on" if s.autoscaling else "off", _src(s, "autoscaling")),
+        Assumption("ops_fte", s.ops_fte, _src(s, "ops_fte")),
+        Assumption("fte_annual_usd", s.fte_annual_usd, _src(s, "fte_annual_usd")),
+        Assumption("other_monthly_usd", s.other_monthly_usd, _src(s, "other_monthly_usd")),
+        Assumption(
+            "risk_margin",
+            v.risk_margin,
+            f"selfhost rule for team.inference_expertise={profile.team.inference_expertise.value}",
+        ),
+        Assumption("quality_policy", profile.models.quality.value, _src(profile.models, "quality")),
+        Assumption("cached_input_share", w.cached_input_share, _src(w, "cached_input_share")),
+        Assumption("batch_share", w.batch_share, _src(w, "batch_share")),
+    ]
+    return out
+
+
+def prices_as_of(cands: Candidates) -> str | None:
+    dates = [a.as_of for a in cands.apis if a.as_of] + [
+        c.hourly.as_of for c in cands.self_hosts if c.hourly and c.hourly.as_of
+    ]
+    return min(dates).isoformat() if dates else None
