@@ -24,6 +24,7 @@ class Pricing(str, Enum):
     RESERVED_1Y = "reserved_1y"
     RESERVED_3Y = "reserved_3y"
     OWNED = "owned"
+    SERVERLESS = "serverless"  # billed per second only while a worker runs (scale-to-zero endpoints)
 
 
 class Confidence(str, Enum):

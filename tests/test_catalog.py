@@ -54,7 +54,7 @@ Catalog = catalog.Catalog
     ("enum", "values"),
     [
         (Precision, ["bf16", "fp16", "fp8", "int8", "int4", "fp4"]),
-        (Pricing, ["spot", "on_demand", "reserved_1y", "reserved_3y", "owned"]),
+        (Pricing, ["spot", "on_demand", "reserved_1y", "reserved_3y", "owned", "serverless"]),
         (Confidence, ["high", "medium", "low"]),
     ],
 )

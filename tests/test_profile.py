@@ -93,7 +93,7 @@ def test_wrong_enum_value_suggests_the_close_one(tmp_path: Path) -> None:
     msg = _load_error(tmp_path, "enum.yaml", TPD + "self_hosting:\n  pricing: on-demand\n")
     assert msg == (
         "enum.yaml:6: self_hosting.pricing: must be one of spot, on_demand, reserved_1y, "
-        "reserved_3y, owned (got 'on-demand'); did you mean 'on_demand'?"
+        "reserved_3y, owned, serverless (got 'on-demand'); did you mean 'on_demand'?"
     )
 
 

@@ -58,7 +58,7 @@ def test_enums_are_closed_sets():
     assert {e.value for e in Effect} == {"requires_self_host", "requires_api", "favors_self_host", "favors_api", "info"}
     assert {k.value for k in OptionKind} == {"api", "self_host", "hybrid"}
     assert {c.value for c in Confidence} == {"high", "medium", "low"}
-    assert {p.value for p in Pricing} == {"spot", "on_demand", "reserved_1y", "reserved_3y", "owned"}
+    assert {p.value for p in Pricing} == {"spot", "on_demand", "reserved_1y", "reserved_3y", "owned", "serverless"}
     assert {p.value for p in Precision} == {"bf16", "fp16", "fp8", "int8", "int4", "fp4"}
     assert {q.value for q in QualityPolicy} == {"same_model", "same_tier", "any"}
     assert {c.value for c in CustomSampling} == {"none", "preferred", "required"}

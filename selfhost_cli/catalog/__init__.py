@@ -13,6 +13,7 @@ from pathlib import Path
 from selfhost_cli.catalog.schema import (
     ApiCatalogFile,
     ApiOffering,
+    Facility,
     GpuCatalogFile,
     GpuPrice,
     GpuSpec,
@@ -33,6 +34,7 @@ class Catalog:
     gpus: dict[str, GpuSpec]
     apis: dict[str, ApiOffering]
     sources: tuple[str, ...] = field(default=("bundled",))
+    facility: Facility | None = None  # owned-hardware defaults (PUE, electricity, colocation, amortization)
 
     def model(self, model_id: str) -> ModelSpec:
         """The model, or a UsageError with close matches."""
@@ -57,6 +59,7 @@ class Catalog:
             gpus={**self.gpus, **{g.id: g for g in other.gpus}},
             apis={**self.apis, **{a.id: a for a in other.apis}},
             sources=(*self.sources, source),
+            facility=other.facility or self.facility,
         )
 
     def apis_serving(self, model_id: str) -> list[ApiOffering]:
@@ -122,6 +125,7 @@ _BUNDLED: dict[str, type[ModelCatalogFile | GpuCatalogFile | ApiCatalogFile]] = 
 def bundled() -> Catalog:
     """The catalogs shipped in the package, parsed once."""
     parts: dict[str, dict[str, object]] = {}
+    facility: Facility | None = None
     for name, schema in _BUNDLED.items():
         ref = resources.files("selfhost_cli.catalog").joinpath("data", f"{name}.yaml")
         doc = parse(ref.read_text(encoding="utf-8"), f"selfhost_cli/catalog/data/{name}.yaml")
@@ -132,7 +136,14 @@ def bundled() -> Catalog:
         if dupes:  # pragma: no cover - guarded by tests on the bundled data
             raise InputFileError(f"{doc.path}: duplicate ids {dupes}")
         parts[name] = {e.id: e for e in entries}
-    return Catalog(models=parts["models"], gpus=parts["gpus"], apis=parts["apis"])  # type: ignore[arg-type]
+        if isinstance(loaded, GpuCatalogFile):
+            facility = loaded.facility
+    return Catalog(
+        models=parts["models"],  # type: ignore[arg-type]
+        gpus=parts["gpus"],  # type: ignore[arg-type]
+        apis=parts["apis"],  # type: ignore[arg-type]
+        facility=facility,
+    )
 
 
 def load(user_files: Sequence[str | Path] = ()) -> Catalog:

@@ -134,6 +134,40 @@ class Interconnect(Strict):
     gb_per_s: float = Field(gt=0)
 
 
+class ScaleOut(Strict):
+    """The network between nodes (pipeline and expert parallelism across nodes); `gb_per_s` per GPU, one
+    direction: the node's backend NICs ÷ its GPUs. `kind: none` = the box cannot join a multi-node replica."""
+
+    kind: Literal["infiniband", "roce", "ethernet", "none"]
+    gb_per_s: float | None = Field(default=None, gt=0)
+    source: str | None = None
+    as_of: dt.date | None = None
+    note: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        """A known RDMA-class fabric a replica can span."""
+        return self.kind != "none" and self.gb_per_s is not None
+
+
+class Purchase(Sourced):
+    """One observed purchase price of this GPU, per GPU, with its share of what `includes` says."""
+
+    what: str
+    usd_per_gpu: float = Field(gt=0)
+    includes: str
+    confidence: Confidence = Confidence.MEDIUM
+    note: str | None = None
+
+
+class SystemPower(Sourced):
+    """Electrical power per GPU with its share of the host (CPUs, NICs, fans) at full load."""
+
+    w_per_gpu: float = Field(gt=0)
+    basis: str
+    confidence: Confidence = Confidence.MEDIUM
+
+
 class GpuSpec(Sourced):
     """One accelerator: memory, bandwidth, dense peak TFLOPS by format, interconnect, prices."""
 
@@ -146,14 +180,27 @@ class GpuSpec(Sourced):
         description="dense (no sparsity) tensor TFLOPS per precision the hardware runs natively"
     )
     interconnect: Interconnect
-    max_gpus_per_node: int = Field(gt=0)
+    max_gpus_per_node: int = Field(gt=0, description="GPUs in one scale-up (NVLink/xGMI) domain: the TP limit")
+    gpus_per_node: int | None = Field(default=None, gt=0, description="GPUs per server, if not the domain")
+    scale_out: ScaleOut = Field(default_factory=lambda: ScaleOut(kind="none"))
     tdp_w: float | None = Field(default=None, gt=0)
+    purchases: list[Purchase] = Field(default_factory=list, description="owned: purchase prices per GPU")
+    system_power: SystemPower | None = None
     engines: list[str] = Field(
         default_factory=lambda: ["vllm", "sglang", "trtllm", "tgi", "llama.cpp", "lmdeploy", "ideal"],
         description="serving engines that run on it",
     )
     note: str | None = None
     prices: list[GpuPrice] = Field(default_factory=list)
+
+    @property
+    def node_gpus(self) -> int:
+        """GPUs per server (one node)."""
+        return self.gpus_per_node or self.max_gpus_per_node
+
+    @property
+    def multi_node(self) -> bool:
+        return self.scale_out.usable
 
     @model_validator(mode="after")
     def _has_bf16_or_fp16(self) -> GpuSpec:
@@ -217,8 +264,25 @@ class ModelCatalogFile(Strict):
     models: list[ModelSpec]
 
 
+class FacilityFigure(Sourced):
+    """One sourced default for owned hardware (PUE, electricity, colocation, amortization)."""
+
+    value: float = Field(gt=0)
+    what: str
+
+
+class Facility(Strict):
+    """Defaults for `pricing: owned` when the profile's `self_hosting.owned` leaves them out."""
+
+    pue: FacilityFigure
+    usd_per_kwh: FacilityFigure
+    hosting_usd_per_kw_month: FacilityFigure
+    amortization_years: FacilityFigure
+
+
 class GpuCatalogFile(Strict):
     schema_version: Literal[1] = 1
+    facility: Facility | None = None
     gpus: list[GpuSpec]
 
 
@@ -231,6 +295,7 @@ class UserCatalogFile(Strict):
     """A `--catalog FILE`: any of the three lists, merged over the bundled ones by id."""
 
     schema_version: Literal[1] = 1
+    facility: Facility | None = None
     models: list[ModelSpec] = Field(default_factory=list)
     gpus: list[GpuSpec] = Field(default_factory=list)
     apis: list[ApiOffering] = Field(default_factory=list)

@@ -33,6 +33,10 @@ class Hardware:
     link_efficiency: float  # share of the GPU link's bandwidth an all-reduce achieves (NCCL bus bandwidth)
     moe_efficiency: float  # expert (grouped) GEMMs relative to dense GEMMs: few tokens per expert
     unified_memory_efficiency: float  # Apple silicon: share of spec bandwidth the GPU reaches
+    # Beyond one node (not fitted: no multi-node row of our own; see docs/method.md, "Layouts"):
+    scale_out_efficiency: float = 0.8  # share of the NIC rate RDMA all-to-all reaches (DeepEP: 39-46 of 50 GB/s)
+    scale_out_latency_us: float = 25.0  # fixed cost of one cross-node transfer (DeepEP EP16 dispatch 118 µs
+    #                                     for 128 tokens, ~92 µs of which is bytes at 40 GB/s)
 
 
 @dataclass(frozen=True)

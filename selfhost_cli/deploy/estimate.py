@@ -68,6 +68,15 @@ def weight_bytes(model: ModelSpec, precision: Precision) -> float:
     return (split.body + split.routed_experts) * per_weight + tables * EMBEDDING_BYTES
 
 
+def weight_bytes_per_gpu(setup: Setup) -> float:
+    """Weight bytes one GPU holds: everything ÷ (TP·PP); with EP the dense part whole and 1/ep of the experts."""
+    total = weight_bytes(setup.model, setup.precision)
+    if setup.ep <= 1:
+        return total / (setup.tp * setup.pp)
+    routed = param_split(setup.model).routed_experts * BYTES_PER_WEIGHT[setup.precision]
+    return total - routed + routed / setup.ep
+
+
 def experts_touched(experts: int, top_k: int, tokens: float) -> float:
     """Expected distinct experts a layer reads for `tokens` tokens routed uniformly: E·(1−(1−k/E)^B)."""
     if tokens <= 0:
@@ -79,14 +88,22 @@ def decode_weight_bytes(
     model: ModelSpec, precision: Precision, batch_tokens: float, quantized_lm_head: bool = False
 ) -> float:
     """Weight bytes one decode step reads (whole replica) for a batch of `batch_tokens` sequences."""
+    return dense_read_bytes(model, precision, quantized_lm_head) + expert_read_bytes(model, precision, batch_tokens)
+
+
+def dense_read_bytes(model: ModelSpec, precision: Precision, quantized_lm_head: bool = False) -> float:
+    """Bytes every step reads whatever the batch: attention, dense MLPs, shared experts and lm_head."""
     split = param_split(model)
-    per_weight = BYTES_PER_WEIGHT[precision]
-    lm_head_bytes = per_weight if quantized_lm_head else EMBEDDING_BYTES
-    read = split.body * per_weight + split.lm_head * lm_head_bytes
-    if model.moe:
-        touched = experts_touched(model.moe.experts, model.moe.top_k, batch_tokens)
-        read += touched * model.moe.moe_layers * split.per_expert * per_weight
-    return read
+    lm_head_bytes = BYTES_PER_WEIGHT[precision] if quantized_lm_head else EMBEDDING_BYTES
+    return split.body * BYTES_PER_WEIGHT[precision] + split.lm_head * lm_head_bytes
+
+
+def expert_read_bytes(model: ModelSpec, precision: Precision, batch_tokens: float) -> float:
+    """Routed-expert bytes a batch of `batch_tokens` tokens touches (all GPUs together)."""
+    if not model.moe:
+        return 0.0
+    touched = experts_touched(model.moe.experts, model.moe.top_k, batch_tokens)
+    return touched * model.moe.moe_layers * param_split(model).per_expert * BYTES_PER_WEIGHT[precision]
 
 
 def flops_per_token(model: ModelSpec, context_tokens: float) -> float:
@@ -149,6 +166,29 @@ class Setup:
     engine: EngineProfile
     tp: int
     hardware: Hardware = HARDWARE
+    pp: int = 1  # pipeline stages, one per node, over the scale-out network
+    ep: int = 1  # > 1: experts spread over `ep` GPUs, attention data-parallel (one copy per GPU), tp = 1
+
+    @property
+    def gpus(self) -> int:
+        """GPUs of one replica."""
+        return self.ep if self.ep > 1 else self.tp * self.pp
+
+    @property
+    def lanes(self) -> int:
+        """Parts the replica's batch is split into: PP micro-batches, or EP's data-parallel ranks."""
+        return self.ep if self.ep > 1 else self.pp
+
+    @property
+    def nodes(self) -> int:
+        return math.ceil(self.gpus / self.gpu.node_gpus)
+
+    @property
+    def layout(self) -> str:
+        """`TP8`, `TP8×PP2`, `EP16` (experts over 16 GPUs, data-parallel attention)."""
+        if self.ep > 1:
+            return f"EP{self.ep}"
+        return f"TP{self.tp}" + (f"×PP{self.pp}" if self.pp > 1 else "")
 
     @property
     def kv_bytes(self) -> float:
@@ -215,28 +255,37 @@ class Memory:
 
 
 def memory(setup: Setup, input_tokens: float, output_tokens: float) -> Memory:
-    """Per-GPU memory: weights ÷ TP, reserve, and how many sequences' KV cache fit.
+    """Per-GPU memory: weights ÷ TP (and PP), reserve, and how many sequences' KV cache fit in the replica.
 
     With requests staggered (continuous batching, KV paged on demand), a sequence holds on average its
     prompt plus half its output: that average sets how many fit. A single sequence must still fit whole.
+    With EP each GPU holds whole sequences of its own (data-parallel attention): the replica holds ep × that.
     """
-    weights_gb = weight_bytes(setup.model, setup.precision) / setup.tp / 1e9
+    weights_gb = weight_bytes_per_gpu(setup) / 1e9
     usable = setup.usable_memory_gb
     reserve = setup.device_gb - usable
     kv_gb = usable - weights_gb
     full = input_tokens + output_tokens
     mean = input_tokens + output_tokens / 2
-    per_seq = kv_bytes_per_token_per_gpu(setup.model, setup.tp, setup.kv_bytes, mean) * mean / 1e9
-    whole = kv_bytes_per_token_per_gpu(setup.model, setup.tp, setup.kv_bytes, full) * full / 1e9
+    per_seq = kv_per_token(setup, mean) * mean / 1e9
+    whole = kv_per_token(setup, full) * full / 1e9
     max_seqs = int(kv_gb / per_seq) if kv_gb >= whole and per_seq > 0 else 0
+    if setup.ep > 1:
+        max_seqs *= setup.ep
     return Memory(setup.device_gb, usable, weights_gb, reserve, kv_gb, per_seq, max_seqs)
+
+
+def kv_per_token(setup: Setup, context_tokens: float) -> float:
+    """KV bytes one GPU of the replica holds per token of one of the sequences it serves."""
+    tp = 1 if setup.ep > 1 else setup.tp
+    return kv_bytes_per_token_per_gpu(setup.model, tp, setup.kv_bytes, context_tokens) / setup.pp
 
 
 # ---------------------------------------------------------------- step times
 
 
 def allreduce_ms(setup: Setup, tokens: float) -> float:
-    """Tensor-parallel communication per forward pass: two all-reduces of tokens×hidden per layer.
+    """Tensor-parallel communication per forward pass of one stage: two all-reduces of tokens×hidden per layer.
 
     Ring all-reduce moves 2·(tp−1)/tp of the buffer over each GPU's link, plus a fixed latency.
     """
@@ -248,7 +297,39 @@ def allreduce_ms(setup: Setup, tokens: float) -> float:
     over_pcie = link.kind in ("pcie", "none")
     latency_us = setup.hardware.pcie_allreduce_latency_us if over_pcie else setup.hardware.allreduce_latency_us
     per_allreduce_ms = latency_us / 1000 + moved / (link.gb_per_s * 1e9 * setup.hardware.link_efficiency) * 1000
-    return 2 * setup.model.layers * per_allreduce_ms
+    return 2 * setup.model.layers / setup.pp * per_allreduce_ms
+
+
+def scale_out_ms(setup: Setup, nbytes: float) -> float:
+    """One transfer of `nbytes` per GPU over the scale-out network (RDMA), with its fixed latency."""
+    hw = setup.hardware
+    rate = (setup.gpu.scale_out.gb_per_s or 0.0) * 1e9 * hw.scale_out_efficiency
+    return hw.scale_out_latency_us / 1000 + (nbytes / rate * 1000 if rate else math.inf)
+
+
+def pipeline_hops_ms(setup: Setup, tokens: float) -> float:
+    """A micro-batch's activations (tokens × hidden, 16-bit) crossing the pp − 1 stage boundaries."""
+    if setup.pp <= 1:
+        return 0.0
+    return (setup.pp - 1) * scale_out_ms(setup, tokens * setup.model.hidden_size * 2.0 / setup.tp)
+
+
+def all_to_all_ms(setup: Setup, tokens: float) -> float:
+    """Expert-parallel dispatch (FP8) and combine (BF16) of `tokens` tokens per GPU in every MoE layer:
+    top_k copies of the hidden state each way; the share bound for other nodes goes over RDMA, the rest
+    over NVLink/xGMI, the two in parallel (DeepEP's kernels)."""
+    model = setup.model
+    if setup.ep <= 1 or not model.moe:
+        return 0.0
+    hw = setup.hardware
+    per_layer_bytes = tokens * model.moe.top_k * model.hidden_size * (1.0 + 2.0)
+    local = min(setup.gpu.node_gpus, setup.ep)
+    remote_share = (setup.ep - local) / setup.ep
+    nvlink = per_layer_bytes * (local - 1) / setup.ep / (setup.gpu.interconnect.gb_per_s * 1e9 * hw.link_efficiency)
+    per_layer_ms = 2 * hw.allreduce_latency_us / 1000 + nvlink * 1000
+    if remote_share > 0:
+        per_layer_ms = max(per_layer_ms, 2 * scale_out_ms(setup, per_layer_bytes * remote_share / 2))
+    return model.moe.moe_layers * per_layer_ms
 
 
 def layer_overhead_ms(setup: Setup) -> float:
@@ -280,34 +361,55 @@ def step(
     prefill_tokens: float = 0.0,
     prefill_context_tokens: float = 0.0,
 ) -> Step:
-    """A forward pass that decodes `decode_sequences` tokens at `context_tokens` of context each and,
-    chunked in, prefills `prefill_tokens` prompt tokens (mean context `prefill_context_tokens`).
+    """A forward pass of the replica that decodes `decode_sequences` tokens at `context_tokens` of context each
+    and, chunked in, prefills `prefill_tokens` prompt tokens (mean context `prefill_context_tokens`).
 
     memory: weights touched + KV read, at spec bandwidth × efficiency; compute: FLOPs at dense peak ×
     efficiency (decode and prefill efficiencies differ); the two overlap as a p-norm.
+    Pipeline parallelism splits the batch into pp micro-batches that each cross every stage in turn, so a
+    step is pp stage passes (each over 1/pp of the layers) plus the hops between stages. Expert parallelism
+    gives each GPU 1/ep of the batch, the dense weights whole, 1/ep of the experts and the all-to-all.
     """
     hw = setup.hardware
     sw = setup.engine.software_efficiency
-    tp = setup.tp
-    all_tokens = decode_sequences + prefill_tokens
-    weight_read = decode_weight_bytes(setup.model, setup.precision, all_tokens, setup.engine.quantized_lm_head) / tp
-    kv_read = (
-        decode_sequences * context_tokens * kv_bytes_per_token_per_gpu(setup.model, tp, setup.kv_bytes, context_tokens)
-    )
+    model = setup.model
+    d, p = decode_sequences / setup.lanes, prefill_tokens / setup.lanes  # what one GPU group passes at once
+    lm_head = setup.engine.quantized_lm_head
+    if setup.ep > 1:
+        whole_batch = decode_sequences + prefill_tokens
+        weight_read = dense_read_bytes(model, setup.precision, lm_head) + (
+            expert_read_bytes(model, setup.precision, whole_batch) / setup.ep
+        )
+        sharing, passes = 1, 1
+        communication = all_to_all_ms(setup, d + p)
+    else:
+        weight_read = decode_weight_bytes(model, setup.precision, d + p, lm_head) / (setup.tp * setup.pp)
+        sharing, passes = setup.tp * setup.pp, setup.pp
+        communication = allreduce_ms(setup, d + p)
+    kv_read = d * context_tokens * kv_per_token(setup, context_tokens)
     memory_ms = (weight_read + kv_read) / setup.bandwidth_bytes_per_s * 1000
-    peak = setup.compute_tflops * 1e12 * tp  # the replica's GPUs share the FLOPs
+    peak = setup.compute_tflops * 1e12 * sharing  # the GPUs of a stage share its FLOPs
     # Expert FLOPs run as grouped GEMMs at moe_efficiency of the dense rate; decode batches run at
     # decode_compute_efficiency (small M) relative to prefill's large GEMMs.
-    expert = expert_flops_per_token(setup.model)
+    expert = expert_flops_per_token(model)
     moe_extra = expert * (1 / hw.moe_efficiency - 1)
-    decode_flops = decode_sequences * (flops_per_token(setup.model, context_tokens) + moe_extra)
-    prefill_flops = prefill_tokens * (flops_per_token(setup.model, prefill_context_tokens) + moe_extra)
+    decode_flops = d * (flops_per_token(model, context_tokens) + moe_extra)
+    prefill_flops = p * (flops_per_token(model, prefill_context_tokens) + moe_extra)
     rate = peak * setup.prefill_efficiency * sw
     compute_ms = (decode_flops * hw.prefill_efficiency / hw.decode_compute_efficiency + prefill_flops) / rate * 1000
-    p = hw.overlap_p
-    overlap_ms = (memory_ms**p + compute_ms**p) ** (1 / p)
-    overhead_ms = layer_overhead_ms(setup) + setup.engine.per_step_ms
-    return Step(memory_ms, compute_ms, overlap_ms, overhead_ms, allreduce_ms(setup, all_tokens))
+    q = hw.overlap_p
+    overlap_ms = (memory_ms**q + compute_ms**q) ** (1 / q)
+    if setup.ep > 1:  # two micro-batches hide the all-to-all behind compute as memory hides behind compute
+        overlap_ms = (overlap_ms**q + communication**q) ** (1 / q)
+        communication = 0.0
+    overhead_ms = layer_overhead_ms(setup) / setup.pp * passes + setup.engine.per_step_ms
+    return Step(
+        memory_ms * passes,
+        compute_ms * passes,
+        overlap_ms * passes,
+        overhead_ms,
+        communication * passes + pipeline_hops_ms(setup, d + p),
+    )
 
 
 def prefill_ms(setup: Setup, input_tokens: float) -> float:
