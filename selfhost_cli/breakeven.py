@@ -95,12 +95,13 @@ def breakeven(
         gpu = catalog.gpu(gpu_id)
         tiers = pricings or sorted({p.pricing for p in gpu.prices}, key=list(Pricing).index)
         for tier in tiers:
-            if not profile.self_hosting.gpu_hourly_usd and not prices_for(gpu, tier):
+            priced = bool(gpu.purchases) if tier is Pricing.OWNED else bool(prices_for(gpu, tier))
+            if not profile.self_hosting.gpu_hourly_usd and not priced:
                 continue
             s = profile.self_hosting.model_copy(update={"gpu": gpu_id, "pricing": tier, "gpus": None})
             variant = profile.model_copy(update={"self_hosting": s})
             cand = self_host_candidate(variant, work, catalog, engines, cache, model)
-            gpus_min = None if isinstance(cand.plans, Infeasible) else min(p.tp for p in cand.plans)
+            gpus_min = None if isinstance(cand.plans, Infeasible) else min(p.gpus for p in cand.plans)
             if cand.hourly and cand.hourly.as_of:
                 dates.append(cand.hourly.as_of)
             for api in apis:
@@ -149,5 +150,5 @@ def _chart(
         return [], "no break-even to chart"
     _, cand, s, api = best
     points = [CurvePoint(v, api_usd_at(api.prices, work, v), self_host_usd_at(cand, work, s, v)) for v in CHART_VOLUMES]
-    title = f"Monthly cost vs volume: {api.id} vs {cand.model.id} on {cand.gpu.id} ({s.pricing.value}), fully loaded"
+    title = f"Monthly cost vs volume: {api.id} vs {cand.model.id} on {cand.gpu.id} ({cand.pricing.value}), fully loaded"
     return points, title

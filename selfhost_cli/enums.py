@@ -27,6 +27,13 @@ class Pricing(str, Enum):
     SERVERLESS = "serverless"  # billed per second only while a worker runs (scale-to-zero endpoints)
 
 
+class WorkloadClass(str, Enum):
+    """interactive: sized for the latency target at the peak; batch: for throughput, no latency target."""
+
+    INTERACTIVE = "interactive"
+    BATCH = "batch"
+
+
 class Confidence(str, Enum):
     """How far a figure or a decision can be trusted."""
 

@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Discriminator, Field, Tag, model_validator
+from pydantic import BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from selfhost_cli.catalog import Catalog
 from selfhost_cli.catalog.schema import Capabilities, Strict
@@ -20,6 +20,7 @@ from selfhost_cli.enums import (
     Redundancy,
     Residency,
     ThirdParty,
+    WorkloadClass,
 )
 from selfhost_cli.errors import InputFileError, did_you_mean
 from selfhost_cli.yamlio import Document, load_file, parse, validate
@@ -58,10 +59,16 @@ class Latency(Strict):
 
 # Default request shape when only tokens_per_day is given: a chat/RAG-like request.
 DEFAULT_OUTPUT_TOKENS_PER_REQUEST = 400.0
+# Without workload.max_context_tokens, the longest request is taken as this many times the mean one: request
+# lengths in chat traces are long-tailed (the p99 of ShareGPT-style prompt+output lengths is several times the
+# mean), so a replica that holds only the mean request would refuse real ones.
+LONGEST_TO_MEAN = 4.0
 
 
 class Workload(Strict):
     """Volume (tokens_per_day, or requests_per_minute with tokens per request) and traffic shape."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     tokens_per_day: Number | None = Field(default=None, gt=0)
     input_share: Number | None = Field(default=None, gt=0, lt=1)
@@ -72,6 +79,10 @@ class Workload(Strict):
     cached_input_share: Number = Field(default=0.0, ge=0, le=1)
     batch_share: Number = Field(default=0.0, ge=0, le=1)
     latency: Latency = Field(default_factory=Latency)
+    workload_class: WorkloadClass = Field(default=WorkloadClass.INTERACTIVE, alias="class")
+    max_context_tokens: Count | None = Field(
+        default=None, gt=0, description="longest prompt + output a request may need (KV cache is sized for it)"
+    )
 
     @model_validator(mode="after")
     def _one_volume(self) -> Workload:
@@ -118,6 +129,13 @@ class Workload(Strict):
         assert self.requests_per_minute and self.input_tokens_per_request and self.output_tokens_per_request
         per_request = self.input_tokens_per_request + self.output_tokens_per_request
         return self.requests_per_minute * 60 * 24 * per_request
+
+    @property
+    def max_context_tokens_resolved(self) -> float:
+        """The longest request the KV cache must hold: given, else LONGEST_TO_MEAN × the mean request."""
+        if self.max_context_tokens is not None:
+            return float(self.max_context_tokens)
+        return LONGEST_TO_MEAN * (self.input_tokens_per_request_resolved + self.output_tokens_per_request_resolved)
 
     @property
     def output_tokens_per_request_resolved(self) -> float:
@@ -207,18 +225,97 @@ class Models(Strict):
         return data
 
 
+class Autoscaling(Strict):
+    """Replicas follow the daily curve: never below `min_replicas`, started `cold_start_s` ahead of demand."""
+
+    min_replicas: Count = Field(default=1, ge=0)
+    cold_start_s: Number | Literal["auto"] = Field(default="auto", description="auto: weights load time")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _number_or_auto(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("cold_start_s"), (int, float)) and data["cold_start_s"] < 0:
+            raise ValueError("cold_start_s must be at least 0 (or auto)")
+        return data
+
+
+def _autoscaling_from_bool(value: Any) -> Any:
+    """`autoscaling: true` is the mapping with its defaults; `false` (or absent) is none."""
+    if value is True:
+        return Autoscaling()
+    if value is False:
+        return None
+    return value
+
+
+class Owned(Strict):
+    """Owned hardware (`pricing: owned`); anything left out comes from the catalog's sourced defaults."""
+
+    gpu_purchase_usd: Number | None = Field(default=None, gt=0, description="per GPU, with server and network share")
+    amortization_years: Number | None = Field(default=None, gt=0, le=15)
+    power_w_per_gpu: Number | None = Field(default=None, gt=0, description="with the host's share")
+    pue: Number | None = Field(default=None, ge=1, le=3)
+    usd_per_kwh: Number | None = Field(default=None, ge=0, le=2)
+    hosting_usd_per_gpu_month: Number | None = Field(default=None, ge=0)
+
+
+def _one_or_list(value: Any) -> Any:
+    """`x` and `[x]` mean the same; an empty list is an error (say `auto`)."""
+    if isinstance(value, list) and not value:
+        raise ValueError("an empty list searches nothing: name at least one, or write auto")
+    return value
+
+
 class SelfHosting(Strict):
-    gpu: str = Field(default="h100-sxm", min_length=1)
-    pricing: Pricing = Pricing.ON_DEMAND
+    gpu: Annotated[str | list[Annotated[str, Field(min_length=1)]], BeforeValidator(_one_or_list)] = Field(
+        default=AUTO, min_length=1, description="an id, a list of ids, or auto (every GPU with a price)"
+    )
+    pricing: Annotated[Pricing | list[Pricing], BeforeValidator(_one_or_list)] = Pricing.ON_DEMAND
     gpu_hourly_usd: Number | None = Field(default=None, gt=0)
     gpus: Count | None = Field(default=None, gt=0)
-    precision: Precision | None = None
+    precision: Annotated[Precision | list[Precision] | Literal["auto"] | None, BeforeValidator(_one_or_list)] = None
     engine: Engine = Engine.VLLM
     redundancy: Redundancy = Redundancy.N_PLUS_1
-    autoscaling: bool = False
+    autoscaling: Annotated[Autoscaling | None, BeforeValidator(_autoscaling_from_bool)] = None
+    max_gpus: Count | None = Field(default=None, gt=0, description="cap on the fleet the search may build")
+    owned: Owned = Field(default_factory=Owned)
     ops_fte: Number = Field(default=1.0, ge=0)
     fte_annual_usd: Number = Field(default=200_000.0, ge=0)
     other_monthly_usd: Number = Field(default=2_000.0, ge=0)
+
+    @model_validator(mode="after")
+    def _override_prices_one_gpu(self) -> SelfHosting:
+        if self.gpu_hourly_usd is not None and len(self.gpu_ids) != 1:
+            raise ValueError(
+                "gpu_hourly_usd prices one GPU: name it in self_hosting.gpu (the search prices every other "
+                "GPU from the catalog)"
+            )
+        if self.gpu_hourly_usd is not None and len(self.pricings) != 1:
+            raise ValueError("gpu_hourly_usd is the price of one tier: give one self_hosting.pricing")
+        return self
+
+    @property
+    def gpu_ids(self) -> tuple[str, ...]:
+        """The GPUs named (empty for auto: search every GPU with a price)."""
+        if isinstance(self.gpu, str):
+            return () if self.gpu == AUTO else (self.gpu,)
+        return tuple(dict.fromkeys(self.gpu))
+
+    @property
+    def pricings(self) -> tuple[Pricing, ...]:
+        return tuple(dict.fromkeys(self.pricing)) if isinstance(self.pricing, list) else (self.pricing,)
+
+    @property
+    def precisions(self) -> tuple[Precision, ...]:
+        """The formats named (empty for auto)."""
+        p = self.precision
+        if isinstance(p, list):
+            return tuple(dict.fromkeys(p))
+        return (p,) if isinstance(p, Precision) else ()
+
+    @property
+    def autoscaled(self) -> bool:
+        return self.autoscaling is not None
 
 
 class Team(Strict):
@@ -261,7 +358,11 @@ def check_ids(profile: Profile, doc: Document, catalog: Catalog) -> None:
         if isinstance(named, str) and named != AUTO
         else [(("models", "self_hosted", i), m, catalog.models) for i, m in enumerate(profile.models.self_hosted_ids)]
     )
-    wanted.append((("self_hosting", "gpu"), profile.self_hosting.gpu, catalog.gpus))
+    gpu = profile.self_hosting.gpu
+    if isinstance(gpu, str):
+        wanted += [(("self_hosting", "gpu"), gpu, catalog.gpus)] if gpu != AUTO else []
+    else:
+        wanted += [(("self_hosting", "gpu", i), g, catalog.gpus) for i, g in enumerate(profile.self_hosting.gpu_ids)]
     for i, api in enumerate(profile.models.api or []):
         if isinstance(api, str):
             wanted.append((("models", "api", i), api, catalog.apis))

@@ -194,7 +194,7 @@ def format_errors(exc: ValidationError, doc: Document, model: type[BaseModel], l
     """`FILE:LINE: key.path: what is wrong` for each error (up to `limit`), then one hint."""
     lines: list[str] = []
     hints: list[str] = []
-    errors = exc.errors(include_url=False)
+    errors = _one_per_union(exc.errors(include_url=False))
     for err in errors[:limit]:
         loc = _clean_loc(err["loc"])
         what, hint = _wording(err, loc, model)
@@ -207,6 +207,22 @@ def format_errors(exc: ValidationError, doc: Document, model: type[BaseModel], l
         lines.append(f"... and {len(errors) - limit} more")
     message = "\n".join(lines)
     return message + ("".join(f"\nHint: {h}" for h in hints[:2]) if hints else "")
+
+
+def _one_per_union(errors: list[Any]) -> list[Any]:
+    """A key that takes `x` or a list of `x` fails both ways; keep the error of the form the user wrote:
+    for a single value drop "must be a list", for a list drop the single-value error about the whole list."""
+    locs = [_clean_loc(e["loc"]) for e in errors]
+    kept = []
+    for err, loc in zip(errors, locs, strict=True):
+        others = [o for o, ol in zip(errors, locs, strict=True) if o is not err and ol[: len(loc)] == loc]
+        if err["type"] in {"list_type", "tuple_type"} and any(_clean_loc(o["loc"]) == loc for o in others):
+            continue
+        deeper = any(len(_clean_loc(o["loc"])) > len(loc) for o in others)
+        if isinstance(err.get("input"), list) and deeper:
+            continue
+        kept.append(err)
+    return kept or errors
 
 
 def _clean_loc(loc: Sequence[str | int]) -> Loc:

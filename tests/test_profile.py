@@ -339,12 +339,13 @@ def test_defaults(tmp_path: Path) -> None:
     assert w.input_tokens_per_request_resolved == pytest.approx(1200)
     s = prof.self_hosting
     assert (s.gpu, s.pricing, s.engine, s.redundancy) == (
-        "h100-sxm",
+        "auto",  # SPEC §3: every GPU with a price is searched
         Pricing.ON_DEMAND,
         Engine.VLLM,
         Redundancy.N_PLUS_1,
     )
-    assert (s.gpu_hourly_usd, s.gpus, s.precision, s.autoscaling) == (None, None, None, False)
+    assert (s.gpu_hourly_usd, s.gpus, s.precision, s.autoscaling, s.max_gpus) == (None, None, None, None, None)
+    assert (w.workload_class.value, w.max_context_tokens, w.max_context_tokens_resolved) == ("interactive", None, 6400)
     assert (s.ops_fte, s.fte_annual_usd, s.other_monthly_usd) == (1.0, 200_000, 2_000)
     assert prof.compliance.third_party_processing is ThirdParty.ALLOWED
     assert prof.compliance.data_residency is Residency.ANY
@@ -442,11 +443,20 @@ def test_file_errors_keep_their_file_line_next_to_a_set(tmp_path: Path) -> None:
 
 def test_set_creates_missing_sections(tmp_path: Path) -> None:
     prof, _ = load_profile(
-        _write(tmp_path, "t.yaml", TPD), ["budget.max_monthly_usd=100", "self_hosting.gpu_hourly_usd=3.5"]
+        _write(tmp_path, "t.yaml", TPD), ["budget.max_monthly_usd=100", "self_hosting.engine=sglang"]
     )
     assert prof.budget.max_monthly_usd == 100
+    assert prof.self_hosting.engine.value == "sglang"
+    assert prof.self_hosting.gpu == "auto"  # the rest of the created section keeps its defaults
+
+
+def test_a_price_override_needs_one_gpu(tmp_path: Path) -> None:
+    msg = _load_error(tmp_path, "t.yaml", TPD, ["self_hosting.gpu_hourly_usd=3.5"])
+    assert ": self_hosting: gpu_hourly_usd prices one GPU: name it in self_hosting.gpu" in msg
+    prof, _ = load_profile(
+        _write(tmp_path, "t.yaml", TPD), ["self_hosting.gpu=h100-sxm", "self_hosting.gpu_hourly_usd=3.5"]
+    )
     assert prof.self_hosting.gpu_hourly_usd == 3.5
-    assert prof.self_hosting.gpu == "h100-sxm"  # the rest of the created section keeps its defaults
 
 
 def test_set_enum_and_later_set_wins(tmp_path: Path) -> None:

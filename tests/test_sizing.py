@@ -15,6 +15,7 @@ from selfhost_cli.deploy.sizing import (
     TARGET_PEAK_UTILIZATION,
     TP_PREFERENCE_MARGIN,
     Infeasible,
+    Layout,
     ReplicaPlan,
     RequestShape,
     fixed_fleet,
@@ -187,7 +188,12 @@ def test_plan_replicas_infeasible_when_latency_cannot_be_met():
 
 def test_plan_replicas_fixed_tp():
     plans = plan_replicas(
-        CATALOG.model("llama-3.1-70b"), CATALOG.gpu("h100-sxm"), Precision.FP8, ENGINES[Engine.VLLM], SHAPE, tp=4
+        CATALOG.model("llama-3.1-70b"),
+        CATALOG.gpu("h100-sxm"),
+        Precision.FP8,
+        ENGINES[Engine.VLLM],
+        SHAPE,
+        [Layout(tp=4)],
     )
     assert not isinstance(plans, Infeasible) and [p.tp for p in plans] == [4]
     assert isinstance(most_efficient(plans), ReplicaPlan)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
+from selfhost_cli.advise.ownership import OwnedCost, demand_levels, owned_cost, owned_hourly
 from selfhost_cli.advise.workload import Workload
 from selfhost_cli.catalog import Catalog, GpuHourly, blended_usd_per_1m, gpu_hourly, same_architecture
 from selfhost_cli.catalog.schema import ApiOffering, Capabilities, GpuSpec, ModelSpec, Quality
 from selfhost_cli.costs import ApiPrices
 from selfhost_cli.deploy.engines import EngineProfile, EngineSet
-from selfhost_cli.deploy.sizing import Infeasible, ReplicaPlan, RequestShape, fitting_in, plan_replicas
-from selfhost_cli.enums import Confidence, Engine, Precision, QualityPolicy, Redundancy
-from selfhost_cli.profile import InlineApi, Profile
+from selfhost_cli.deploy.search import LayoutCache, Market, SearchResult, Target, search
+from selfhost_cli.deploy.sizing import Infeasible, ReplicaPlan
+from selfhost_cli.enums import Confidence, Precision, Pricing, QualityPolicy, Redundancy, Residency
+from selfhost_cli.profile import InlineApi, Profile, SelfHosting
 
 # Offerings the tool adds on its own (cheapest first) when the profile names none, or asks with `quality`.
 PICKED_APIS = 3
@@ -40,7 +43,8 @@ class ApiCandidate:
 
 @dataclass(frozen=True)
 class SelfHostCandidate:
-    """One self-hosted deployment: model × GPU × precision × engine, its feasible layouts and its price."""
+    """One self-hosted model on the deployment the search found cheapest (GPU × tier × precision), with its
+    feasible layouts, the price used, and everything the search compared (`search`)."""
 
     model: ModelSpec
     gpu: GpuSpec
@@ -50,10 +54,23 @@ class SelfHostCandidate:
     hourly: GpuHourly | None
     spare_replicas: int
     fixed_gpus: int | None
+    pricing: Pricing = Pricing.ON_DEMAND
+    owned: OwnedCost | None = None  # pricing: owned — what one GPU-hour is made of
+    elastic: GpuHourly | None = None  # autoscaling: the price of GPU-hours above the day's floor
+    levels: tuple[float, ...] = (1.0,)  # demand through the day as shares of the peak the fleet follows
+    min_replicas: int = 1
+    search: SearchResult | None = None
+    tiers: tuple[Pricing, ...] = ()  # what the search was asked to compare
+    gpus_searched: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
         return f"{self.model.id}@{self.gpu.id}"
+
+    @property
+    def follows_demand(self) -> bool:
+        """Rented GPU-hours can follow demand; owned hardware costs the same idle or busy."""
+        return self.pricing is not Pricing.OWNED and len(self.levels) > 1
 
 
 @dataclass(frozen=True)
@@ -62,30 +79,23 @@ class Candidates:
     self_hosts: tuple[SelfHostCandidate, ...]
 
 
-@dataclass
-class PlanCache:
-    """Replica layouts keyed on the values that decide them; shared by the re-runs of one `advise`."""
-
-    plans: dict[tuple[object, ...], tuple[ReplicaPlan, ...] | Infeasible] = field(default_factory=dict)
-
-    def plan(
-        self, model: ModelSpec, gpu: GpuSpec, precision: Precision, engine: EngineProfile, shape: RequestShape
-    ) -> tuple[ReplicaPlan, ...] | Infeasible:
-        key = (model.id, gpu.id, precision, engine, shape)
-        if key not in self.plans:
-            found = plan_replicas(model, gpu, precision, engine, shape)
-            self.plans[key] = found if isinstance(found, Infeasible) else tuple(found)
-        return self.plans[key]
+PlanCache = LayoutCache  # the layouts one advice plans, shared by its re-runs (flip points, break-even)
 
 
 def default_precision(model: ModelSpec, gpu: GpuSpec) -> Precision:
     """FP8 where the GPU runs it natively (the common serving choice, ~1% quality cost), FP4 for models
     shipped in FP4 (gpt-oss), else BF16."""
+    return auto_precisions(model, gpu)[-1]
+
+
+def auto_precisions(model: ModelSpec, gpu: GpuSpec) -> tuple[Precision, ...]:
+    """`precision: auto`: the formats the GPU runs natively without a published quality loss — the model's
+    own format for models shipped in FP4 (gpt-oss); else BF16 (FP16 where there is no BF16) and FP8 where the
+    tensor cores run it (FP8 serving costs about 1% on benchmarks). 4-bit quantizations are only by choice."""
     if model.native_precision is Precision.FP4:
-        return Precision.FP4
-    if Precision.FP8 in gpu.tflops_dense:
-        return Precision.FP8
-    return Precision.BF16
+        return (Precision.FP4,)
+    wide = Precision.BF16 if Precision.BF16 in gpu.tflops_dense else Precision.FP16
+    return (wide, Precision.FP8) if Precision.FP8 in gpu.tflops_dense else (wide,)
 
 
 def candidates(profile: Profile, work: Workload, catalog: Catalog, engines: EngineSet, cache: PlanCache) -> Candidates:
@@ -205,34 +215,129 @@ def self_hosted_models(profile: Profile, catalog: Catalog, apis: list[ApiCandida
 def self_host_candidate(
     profile: Profile, work: Workload, catalog: Catalog, engines: EngineSet, cache: PlanCache, model: ModelSpec
 ) -> SelfHostCandidate:
+    """Search the GPUs, tiers and precisions the profile leaves open (SPEC §3) for the cheapest fleet."""
     s = profile.self_hosting
-    gpu = catalog.gpu(s.gpu)
-    precision = s.precision or default_precision(model, gpu)
-    engine = engines.profile(s.engine, gpu.id, model.id, precision.value)
-    plans = _plans(model, gpu, precision, s.engine, engine, work.shape, s.gpus, cache)
-    spare = 1 if s.redundancy is Redundancy.N_PLUS_1 else 0
+    tiers = pricing_tiers(profile)
+    gpus = [catalog.gpu(g) for g in s.gpu_ids] or list(catalog.gpus.values())
+    markets, prices = markets_for(gpus, tiers, s, catalog, bool(s.gpu_ids))
+    levels, min_replicas = demand_levels(work, s, model)
+    target = Target(
+        work.peak_output_tokens_per_s,
+        1 if s.redundancy is Redundancy.N_PLUS_1 else 0,
+        levels,
+        min_replicas,
+        s.gpus,
+        s.max_gpus,
+    )
+
+    def precisions(gpu: GpuSpec) -> tuple[Precision, ...]:
+        return s.precisions or auto_precisions(model, gpu)
+
+    def engine(gpu: GpuSpec, precision: Precision) -> EngineProfile | str:
+        if s.engine.value not in gpu.engines:
+            return f"{s.engine.value} does not run on {gpu.id} (it runs: {', '.join(gpu.engines)})"
+        return engines.profile(s.engine, gpu.id, model.id, precision.value)
+
+    shape = work.shape if engines.profile(s.engine).prefix_cache else replace(work.shape, cached_share=0.0)
+    found = search(model, markets, precisions, engine, shape, target, cache)
+    spare = target.spare_replicas
+    common = {"levels": levels, "min_replicas": min_replicas, "search": found, "tiers": tiers}
+    named = tuple(g.id for g in gpus)
+    best = found.best
+    if best is None:
+        gpu = gpus[0]
+        precision = precisions(gpu)[-1]
+        why = found.rejected[0].reason if found.rejected else f"no {'/'.join(t.value for t in tiers)} price known"
+        eng = engine(gpu, precision)
+        return SelfHostCandidate(
+            model,
+            gpu,
+            precision,
+            eng if not isinstance(eng, str) else engines.profile(s.engine),
+            Infeasible(_no_plan(found, why)),
+            None,
+            spare,
+            s.gpus,
+            tiers[0],
+            gpus_searched=named,
+            **common,  # type: ignore[arg-type]
+        )
+    tier = Pricing(best.market.pricing)
+    hourly, owned, elastic = prices[(best.market.gpu.id, tier)]
     return SelfHostCandidate(
-        model, gpu, precision, engine, plans, gpu_hourly(gpu, s.pricing, s.gpu_hourly_usd), spare, s.gpus
+        model,
+        best.market.gpu,
+        best.precision,
+        best.engine,
+        best.plans,
+        hourly,
+        spare,
+        s.gpus,
+        tier,
+        owned,
+        elastic if levels != (1.0,) else None,
+        gpus_searched=named,
+        **common,  # type: ignore[arg-type]
     )
 
 
-def _plans(
-    model: ModelSpec,
-    gpu: GpuSpec,
-    precision: Precision,
-    engine_id: Engine,
-    engine: EngineProfile,
-    shape: RequestShape,
-    fixed_gpus: int | None,
-    cache: PlanCache,
-) -> tuple[ReplicaPlan, ...] | Infeasible:
-    if engine_id.value not in gpu.engines:
-        return Infeasible(f"{engine_id.value} does not run on {gpu.id} (it runs: {', '.join(gpu.engines)})")
-    plans = cache.plan(model, gpu, precision, engine, shape)
-    if fixed_gpus and not isinstance(plans, Infeasible) and not fitting_in(list(plans), fixed_gpus):
-        smallest = min(p.tp for p in plans)
-        return Infeasible(
-            f"the fixed fleet of {fixed_gpus} GPU(s) is smaller than the smallest layout that fits "
-            f"and meets the latency (TP{smallest})"
-        )
-    return plans
+def _no_plan(found: SearchResult, fallback: str) -> str:
+    """Why nothing searched can serve: one reason per GPU (the first few), or the fallback."""
+    seen: dict[str, str] = {}
+    for r in found.rejected:
+        seen.setdefault(r.gpu.id, r.reason)
+    if not seen:
+        return fallback
+    if len(seen) == 1:
+        return next(iter(seen.values()))
+    shown = "; ".join(f"{g}: {why}" for g, why in list(seen.items())[:3])
+    return f"no GPU searched can serve ({len(seen)} tried) — {shown}"
+
+
+def pricing_tiers(profile: Profile) -> tuple[Pricing, ...]:
+    """The tiers to search: the profile's; by default owned hardware when the data may not leave the site."""
+    s = profile.self_hosting
+    if "pricing" not in s.model_fields_set and on_site(profile):
+        return (Pricing.OWNED,)
+    return s.pricings
+
+
+def on_site(profile: Profile) -> bool:
+    """Air-gapped or on-premises: the hardware is held, not rented."""
+    c = profile.compliance
+    return c.air_gapped or c.data_residency is Residency.ON_PREM
+
+
+Prices = dict[tuple[str, Pricing], tuple[GpuHourly | None, "OwnedCost | None", GpuHourly | None]]
+
+
+def markets_for(
+    gpus: Sequence[GpuSpec], tiers: Sequence[Pricing], s: SelfHosting, catalog: Catalog, named: bool
+) -> tuple[list[Market], Prices]:
+    """One market per GPU × tier with its price per GPU-hour (and the on-demand price for an elastic part).
+    With `gpu: auto` only GPUs priced in a tier are searched there; a GPU the profile names is searched
+    even unpriced (its plan is shown, its cost unknown)."""
+    markets: list[Market] = []
+    prices: Prices = {}
+    for gpu in gpus:
+        on_demand = gpu_hourly(gpu, Pricing.ON_DEMAND)
+        for tier in tiers:
+            owned = owned_cost(gpu, s.owned, catalog.facility) if tier is Pricing.OWNED else None
+            if tier is Pricing.OWNED:
+                hourly = owned_hourly(owned, s.gpu_hourly_usd)
+            else:
+                hourly = gpu_hourly(gpu, tier, s.gpu_hourly_usd)
+            if hourly is None and not named:
+                continue
+            elastic = on_demand if tier in (Pricing.SPOT, Pricing.RESERVED_1Y, Pricing.RESERVED_3Y) else None
+            prices[(gpu.id, tier)] = (hourly, owned, elastic)
+            markets.append(
+                Market(
+                    gpu,
+                    tier.value,
+                    hourly.usd_per_gpu_hour if hourly else None,
+                    elastic.usd_per_gpu_hour if elastic else None,
+                    follows_demand=tier is not Pricing.OWNED,
+                )
+            )
+    return markets, prices

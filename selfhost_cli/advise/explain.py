@@ -169,7 +169,7 @@ def breakeven(
     if isinstance(cand.plans, Infeasible):
         return None, f"no break-even: {cand.id} cannot be deployed ({cand.plans.reason})"
     if cand.hourly is None:
-        return None, f"no break-even: no {profile.self_hosting.pricing.value} price for {cand.gpu.id}"
+        return None, f"no break-even: no {cand.pricing.value} price for {cand.gpu.id}"
     api_cands = [a for a in cands.apis if a.id in {o.id for o in apis}]
     if not api_cands:
         return None, "no break-even: no API offering to compare with"

@@ -102,7 +102,7 @@ def warnings(
             out.append(
                 Warning(
                     WarningCode.PRICE_UNKNOWN,
-                    f"no {profile.self_hosting.pricing.value} price for {c.gpu.id}: self-hosted cost unknown",
+                    f"no {c.pricing.value} price for {c.gpu.id}: self-hosted cost unknown",
                 )
             )
         if c.model.modelled_on:
@@ -181,7 +181,7 @@ def assumptions(
                 )
             )
         else:
-            out.append(Assumption("gpu_hourly_usd", None, f"unknown: no {s.pricing.value} price for {c.gpu.id}"))
+            out.append(Assumption("gpu_hourly_usd", None, f"unknown: no {c.pricing.value} price for {c.gpu.id}"))
         out.append(
             Assumption(
                 "precision",

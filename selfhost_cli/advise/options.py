@@ -53,6 +53,7 @@ class Capacity:
     pp: int = 1
     ep: int = 1
     nodes_per_replica: int = 1
+    layout: str = ""  # `TP8`, `TP8×PP2`, `EP16`
 
 
 @dataclass(frozen=True)

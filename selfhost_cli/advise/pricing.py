@@ -15,6 +15,7 @@ from dataclasses import replace
 from selfhost_cli.advise.candidates import ApiCandidate, Candidates, SelfHostCandidate
 from selfhost_cli.advise.options import Capacity, LineItem, Option
 from selfhost_cli.advise.workload import Workload
+from selfhost_cli.catalog import GpuHourly
 from selfhost_cli.catalog.schema import Capabilities
 from selfhost_cli.costs import (
     DAYS_PER_MONTH,
@@ -35,7 +36,7 @@ from selfhost_cli.deploy.sizing import (
     per_gpu,
     serving_needed,
 )
-from selfhost_cli.enums import OptionKind, WarningCode
+from selfhost_cli.enums import OptionKind, Pricing, WarningCode
 from selfhost_cli.profile import Profile, SelfHosting
 
 
@@ -173,51 +174,111 @@ def people_items(s: SelfHosting) -> list[LineItem]:
     ]
 
 
-def gpu_item(cand: SelfHostCandidate, gpu_hours: float) -> LineItem:
+def gpu_items(cand: SelfHostCandidate, f: Fleet) -> list[LineItem]:
+    """What the fleet's GPUs cost a month: rented GPU-hours (the elastic part at the on-demand price), or
+    owned hardware's amortized purchase, power and hosting."""
     assert cand.hourly is not None
     h = cand.hourly
+    o = cand.owned
+    if (
+        cand.pricing is Pricing.OWNED
+        and o is not None
+        and o.amortized_usd_per_month is not None
+        and h.basis.startswith("owned")
+    ):
+        assert o.purchase_usd is not None
+        gpus = f.mean_gpus
+        return [
+            LineItem(
+                "gpu",
+                f"{cand.gpu.id} owned: ${o.purchase_usd.value:,.0f} over {o.amortization_years.value:g} years",
+                gpus,
+                "GPU-month",
+                o.amortized_usd_per_month,
+                gpus * o.amortized_usd_per_month,
+                f"{o.purchase_usd.source}; amortization: {o.amortization_years.source}",
+                o.purchase_usd.as_of,
+            ),
+            LineItem(
+                "power",
+                f"power: {o.power_w.value:,.0f} W × PUE {o.pue.value:g} × ${o.usd_per_kwh.value:g}/kWh",
+                gpus,
+                "GPU-month",
+                o.power_usd_per_month,
+                gpus * o.power_usd_per_month,
+                f"{o.power_w.source}; PUE: {o.pue.source}; electricity: {o.usd_per_kwh.source}",
+                o.usd_per_kwh.as_of,
+            ),
+            LineItem(
+                "hosting",
+                "colocation space and cooling",
+                gpus,
+                "GPU-month",
+                o.hosting_usd_per_gpu_month.value,
+                gpus * o.hosting_usd_per_gpu_month.value,
+                o.hosting_usd_per_gpu_month.source,
+                o.hosting_usd_per_gpu_month.as_of,
+            ),
+        ]
+    floor = min(f.floor_gpus, f.mean_gpus) if cand.elastic else f.mean_gpus
+    items = [_hours_item("gpu", f"{cand.gpu.id} GPU-hours ({cand.pricing.value})", floor * HOURS_PER_MONTH, h)]
+    if cand.elastic and f.mean_gpus > floor:
+        e = cand.elastic
+        items.append(
+            _hours_item(
+                "gpu_elastic",
+                f"{cand.gpu.id} autoscaled GPU-hours (on_demand)",
+                (f.mean_gpus - floor) * HOURS_PER_MONTH,
+                e,
+            )
+        )
+    return items
+
+
+def _hours_item(name: str, label: str, hours: float, h: GpuHourly) -> LineItem:
     return LineItem(
-        "gpu",
-        f"{cand.gpu.id} GPU-hours",
-        gpu_hours,
+        name,
+        label,
+        hours,
         "GPU-hour",
         h.usd_per_gpu_hour,
-        gpu_hours * h.usd_per_gpu_hour,
+        hours * h.usd_per_gpu_hour,
         f"{h.basis}: {h.source}",
         h.as_of,
     )
 
 
-def _levels(work: Workload, autoscaling: bool) -> tuple[float, ...]:
-    """Demand as shares of the peak the fleet follows: the daily curve (every 15 min) when autoscaling."""
-    if not autoscaling:
-        return (1.0,)
-    return tuple(level / work.peak_to_average for level in daily_curve(work.peak_to_average))
+def gpu_item(cand: SelfHostCandidate, gpu_hours: float) -> LineItem:
+    """GPU-hours of a steady fleet at the candidate's price (the hybrid's own base)."""
+    assert cand.hourly is not None
+    return _hours_item("gpu", f"{cand.gpu.id} GPU-hours ({cand.pricing.value})", gpu_hours, cand.hourly)
 
 
-def fleet(cand: SelfHostCandidate, plans: tuple[ReplicaPlan, ...], work: Workload, autoscaling: bool) -> Fleet:
+def fleet(cand: SelfHostCandidate, plans: tuple[ReplicaPlan, ...], work: Workload) -> Fleet:
     """The existing fleet's best use, or the layout whose fleet for the peak needs the fewest GPU-hours."""
     peak = work.peak_output_tokens_per_s
     if cand.fixed_gpus:
         return fixed_fleet_best(plans, cand.fixed_gpus, peak)
-    return fleet_for_peak_best(plans, peak, cand.spare_replicas, _levels(work, autoscaling))
+    levels = cand.levels if cand.follows_demand else (1.0,)
+    return fleet_for_peak_best(plans, peak, cand.spare_replicas, levels, cand.min_replicas)
 
 
-def capacity(cand: SelfHostCandidate, f: Fleet, work: Workload, pricing: str, autoscaling: bool) -> Capacity:
+def capacity(cand: SelfHostCandidate, f: Fleet, work: Workload) -> Capacity:
     plan = f.plan
     per_replica = plan.output_tokens_per_s
     serving = f.serving_replicas
+    setup = plan.setup
     return Capacity(
         gpu=cand.gpu.id,
-        pricing=pricing,
+        pricing=cand.pricing.value,
         gpus=f.gpus if not cand.fixed_gpus else cand.fixed_gpus,
-        gpus_per_replica=plan.tp,
+        gpus_per_replica=plan.gpus,
         replicas=f.replicas,
         serving_replicas=int(serving) if float(serving).is_integer() else round(serving, 2),
         spare_replicas=f.spare_replicas,
         precision=cand.precision.value,
-        engine=plan.setup.engine.engine.value,
-        tp=plan.tp,
+        engine=setup.engine.engine.value,
+        tp=setup.tp,
         mean_utilization=work.mean_output_tokens_per_s / (serving * per_replica),
         peak_utilization=f.peak_utilization,
         output_tokens_per_s_per_replica=per_replica,
@@ -226,9 +287,13 @@ def capacity(cand: SelfHostCandidate, f: Fleet, work: Workload, pricing: str, au
         ttft_ms=plan.state.ttft_ms,
         weights_gb_per_gpu=plan.memory.weights_gb,
         kv_cache_gb_per_gpu=plan.memory.kv_cache_gb,
-        expected_error_pct=plan.setup.engine.expected_error_pct,
+        expected_error_pct=setup.engine.expected_error_pct,
         fixed_fleet=cand.fixed_gpus is not None,
-        autoscaling=autoscaling,
+        autoscaling=cand.follows_demand,
+        pp=setup.pp,
+        ep=setup.ep,
+        nodes_per_replica=setup.nodes,
+        layout=setup.layout,
     )
 
 
@@ -236,31 +301,36 @@ def price_self_host(cand: SelfHostCandidate, work: Workload, s: SelfHosting) -> 
     base = Option(OptionKind.SELF_HOST, cand.id, cand.model.id, (), None, cand.model.quality)
     if isinstance(cand.plans, Infeasible):
         return replace(base, infeasible=cand.plans.reason)
-    chosen = fleet(cand, cand.plans, work, s.autoscaling)
-    cap = capacity(cand, chosen, work, s.pricing.value, s.autoscaling)
+    chosen = fleet(cand, cand.plans, work)
+    cap = capacity(cand, chosen, work)
     if cand.hourly is None:
+        what = "owned-hardware cost (purchase price)" if cand.pricing is Pricing.OWNED else "price"
+        fix = "self_hosting.owned.gpu_purchase_usd" if cand.pricing is Pricing.OWNED else "self_hosting.gpu_hourly_usd"
         return replace(
             base,
             capacity=cap,
-            price_missing=f"no {s.pricing.value} price for {cand.gpu.id} in the catalog; "
-            "set self_hosting.gpu_hourly_usd",
+            price_missing=f"no {cand.pricing.value} {what} for {cand.gpu.id} in the catalog; set {fix}",
         )
-    items = [gpu_item(cand, chosen.mean_gpus * HOURS_PER_MONTH), *people_items(s)]
-    hourly = cand.hourly.usd_per_gpu_hour
-    fixed_usd = sum(i.monthly_usd for i in items[1:])
+    gpu_lines = gpu_items(cand, chosen)
+    items = [*gpu_lines, *people_items(s)]
+    gpu_usd = sum(i.monthly_usd for i in gpu_lines)
+    fixed_usd = sum(i.monthly_usd for i in items[len(gpu_lines) :])
+    per_gpu_hour = gpu_usd / (chosen.mean_gpus * HOURS_PER_MONTH) if chosen.mean_gpus else 0.0
     if cand.fixed_gpus:  # an existing fleet costs what it costs, whatever the volume
         smooth_gpus, step_gpus = chosen.mean_gpus, 0
     else:
+        levels = cand.levels if cand.follows_demand else (1.0,)
         peak = work.peak_output_tokens_per_s
-        smooth_gpus, step_gpus = bound_gpus(cand.plans, peak, cand.spare_replicas, _levels(work, s.autoscaling))
+        smooth_gpus, step_gpus = bound_gpus(cand.plans, peak, cand.spare_replicas, levels, cand.min_replicas)
+    hourly = cand.hourly.usd_per_gpu_hour
     return replace(
         base,
         items=tuple(items),
         monthly_usd=sum(i.monthly_usd for i in items),
         capacity=cap,
-        smooth_usd=smooth_gpus * HOURS_PER_MONTH * hourly + fixed_usd,
-        step_usd=step_gpus * HOURS_PER_MONTH * hourly,
-        gpu_usd=items[0].monthly_usd,
+        smooth_usd=smooth_gpus * HOURS_PER_MONTH * per_gpu_hour + fixed_usd,
+        step_usd=step_gpus * HOURS_PER_MONTH * per_gpu_hour,
+        gpu_usd=gpu_usd,
         gpu_price_range=(cand.hourly.q1_usd / hourly, cand.hourly.q3_usd / hourly),
     )
 
@@ -305,7 +375,7 @@ def price_hybrid(cand: SelfHostCandidate, api: ApiCandidate, work: Workload, pro
 
     def total(k: float) -> float:
         return (
-            k * plan.tp * HOURS_PER_MONTH * hourly
+            k * plan.gpus * HOURS_PER_MONTH * hourly
             + fixed_usd
             + api_usd_at(prices, work, work.tokens_per_day * share(k))
         )
@@ -315,7 +385,7 @@ def price_hybrid(cand: SelfHostCandidate, api: ApiCandidate, work: Workload, pro
     api_total = api_usd_at(prices, work, work.tokens_per_day * share(k))
     api_m = work.tokens_per_day * share(k) * DAYS_PER_MONTH / 1e6
     items = [
-        gpu_item(cand, k * plan.tp * HOURS_PER_MONTH),
+        gpu_item(cand, k * plan.gpus * HOURS_PER_MONTH),
         *people,
         LineItem(
             "api",
@@ -336,10 +406,11 @@ def price_hybrid(cand: SelfHostCandidate, api: ApiCandidate, work: Workload, pro
         sum(i.monthly_usd for i in items),
         cand.model.quality,
         notes=(
-            f"{k} replica(s) of TP{plan.tp} carry the base load; {share(k):.1%} of tokens (the peaks) go to {api.id}",
+            f"{k} replica(s) of {plan.setup.layout} carry the base load; "
+            f"{share(k):.1%} of tokens (the peaks) go to {api.id}",
         ),
         smooth_usd=total(k_real),
-        step_usd=plan.tp * HOURS_PER_MONTH * hourly,
+        step_usd=plan.gpus * HOURS_PER_MONTH * hourly,
         parts=(cand.id, api.id),
         gpu_usd=items[0].monthly_usd,
         gpu_price_range=(cand.hourly.q1_usd / hourly, cand.hourly.q3_usd / hourly),

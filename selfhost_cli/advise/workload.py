@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from selfhost_cli.deploy.sizing import RequestShape
+from selfhost_cli.enums import WorkloadClass
 from selfhost_cli.profile import Profile
 
 SECONDS_PER_DAY = 86_400
@@ -20,6 +22,7 @@ class Workload:
     batch_share: float
     peak_to_average: float
     shape: RequestShape
+    batch: bool = False  # workload.class: batch
 
     @property
     def input_tokens_per_day(self) -> float:
@@ -51,23 +54,34 @@ class Workload:
             self.batch_share,
             self.peak_to_average,
             self.shape,
+            self.batch,
         )
 
 
 def workload(profile: Profile) -> Workload:
-    """The profile's workload section resolved: defaults applied, volumes in tokens per day."""
+    """The profile's workload section resolved: defaults applied, volumes in tokens per day.
+
+    `class: batch` work has no latency target (sized for throughput), can be spread evenly over the day
+    (no peak), and goes to an API's batch endpoint when it has one (all of it is batch traffic).
+    The request shape carries the cached share: a self-hosted prefix cache skips that share of prefill work
+    (the candidates stage sets it to 0 for an engine without one)."""
     w = profile.workload
+    batch = w.workload_class is WorkloadClass.BATCH
     shape = RequestShape(
         input_tokens=w.input_tokens_per_request_resolved,
         output_tokens=w.output_tokens_per_request_resolved,
-        max_ttft_ms=w.latency.max_ttft_ms,
-        min_output_tokens_per_s=w.latency.min_output_tokens_per_s,
+        max_ttft_ms=math.inf if batch else w.latency.max_ttft_ms,
+        min_output_tokens_per_s=0.0 if batch else w.latency.min_output_tokens_per_s,
+        longest_tokens=w.max_context_tokens_resolved,
+        longest_given=w.max_context_tokens is not None,
+        cached_share=w.cached_input_share,
     )
     return Workload(
         tokens_per_day=w.tokens_per_day_resolved,
         input_share=w.input_share_resolved,
         cached_input_share=w.cached_input_share,
-        batch_share=w.batch_share,
-        peak_to_average=w.peak_to_average,
+        batch_share=1.0 if batch else w.batch_share,
+        peak_to_average=1.0 if batch else w.peak_to_average,
         shape=shape,
+        batch=batch,
     )

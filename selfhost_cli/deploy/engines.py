@@ -52,6 +52,7 @@ class EngineProfile:
     expected_error_pct: float  # median absolute error on the calibration set (selfhost accuracy)
     provenance: str
     quantized_lm_head: bool = False  # GGUF quantizes lm_head with the weights (Q6_K in Q4_K_M files)
+    prefix_cache: bool = True  # reuses the KV cache of a prompt prefix it has seen (vLLM, SGLang, TRT-LLM, ...)
 
 
 # NOTE: fitted by scripts/fit_constants.py to the decode and prefill rows of
@@ -141,6 +142,8 @@ ENGINES: dict[Engine, EngineProfile] = {
         quantized_lm_head=True,
         expected_error_pct=11.5,
         provenance="fitted to calibration rows with engine llama.cpp (GPU-Benchmarks-on-LLM-Inference, PR #2917)",
+        # NOTE: llama-server reuses a slot's own previous prompt only, not a shared prefix cache across requests.
+        prefix_cache=False,
     ),
     Engine.LMDEPLOY: EngineProfile(
         engine=Engine.LMDEPLOY,

@@ -254,18 +254,19 @@ class Memory:
         return self.max_sequences >= 1
 
 
-def memory(setup: Setup, input_tokens: float, output_tokens: float) -> Memory:
+def memory(setup: Setup, input_tokens: float, output_tokens: float, longest_tokens: float = 0.0) -> Memory:
     """Per-GPU memory: weights ÷ TP (and PP), reserve, and how many sequences' KV cache fit in the replica.
 
     With requests staggered (continuous batching, KV paged on demand), a sequence holds on average its
-    prompt plus half its output: that average sets how many fit. A single sequence must still fit whole.
-    With EP each GPU holds whole sequences of its own (data-parallel attention): the replica holds ep × that.
+    prompt plus half its output: that average sets how many fit. A single sequence must still fit whole, and
+    so must the longest request (`longest_tokens`). With EP each GPU holds whole sequences of its own
+    (data-parallel attention): the replica holds ep × that.
     """
     weights_gb = weight_bytes_per_gpu(setup) / 1e9
     usable = setup.usable_memory_gb
     reserve = setup.device_gb - usable
     kv_gb = usable - weights_gb
-    full = input_tokens + output_tokens
+    full = max(input_tokens + output_tokens, longest_tokens)
     mean = input_tokens + output_tokens / 2
     per_seq = kv_per_token(setup, mean) * mean / 1e9
     whole = kv_per_token(setup, full) * full / 1e9
@@ -431,35 +432,47 @@ class SteadyState:
     output_tokens_per_s: float  # one replica
 
 
-def steady_state(setup: Setup, input_tokens: float, output_tokens: float, concurrency: float) -> SteadyState:
+def steady_state(
+    setup: Setup, input_tokens: float, output_tokens: float, concurrency: float, cached_share: float = 0.0
+) -> SteadyState:
     """Continuous batching at concurrency C: each step decodes C tokens and, on average, prefills the
     prompts of the C/O requests that finished (C·I/O tokens), so TPOT is that mixed step's time.
-    TTFT = the prompt's prefill alone + one mixed step of waiting for a slot.
+    TTFT = the prompt's prefill alone + one mixed step of waiting for a slot. With a prefix cache,
+    `cached_share` of each prompt is found in it and not prefilled again (its KV cache is still held).
     """
     c = max(concurrency, 1e-9)
     mean_context = input_tokens + output_tokens / 2
-    prefill_per_step = c * input_tokens / max(output_tokens, 1.0)
-    mixed = step(setup, c, mean_context, prefill_per_step, input_tokens / 2)
+    fresh = input_tokens * (1 - cached_share)
+    prefill_per_step = c * fresh / max(output_tokens, 1.0)
+    mixed = step(setup, c, mean_context, prefill_per_step, input_tokens - fresh / 2)
     tpot = mixed.total_ms
-    ttft = prefill_ms(setup, input_tokens) + tpot
+    ttft = prefill_ms(setup, fresh) + tpot
     return SteadyState(concurrency, mixed, tpot, ttft, c / tpot * 1000)
 
 
-def max_concurrency(setup: Setup, input_tokens: float, output_tokens: float) -> int:
-    """Most requests one replica runs at once: KV cache in memory, capped by the engine's batch limit."""
-    return min(memory(setup, input_tokens, output_tokens).max_sequences, setup.engine.max_batch)
+def max_concurrency(setup: Setup, input_tokens: float, output_tokens: float, longest_tokens: float = 0.0) -> int:
+    """Most requests one replica runs at once: KV cache in memory, capped by the engine's batch limit (one
+    scheduler per pipeline stage set or per data-parallel rank)."""
+    fit = memory(setup, input_tokens, output_tokens, longest_tokens).max_sequences
+    return min(fit, setup.engine.max_batch * setup.lanes)
 
 
 def concurrency_for_latency(
-    setup: Setup, input_tokens: float, output_tokens: float, max_tpot_ms: float, max_ttft_ms: float
+    setup: Setup,
+    input_tokens: float,
+    output_tokens: float,
+    max_tpot_ms: float,
+    max_ttft_ms: float,
+    cached_share: float = 0.0,
+    longest_tokens: float = 0.0,
 ) -> SteadyState | None:
     """The highest concurrency that keeps TPOT and TTFT within their limits; None if even one request misses."""
-    high = max_concurrency(setup, input_tokens, output_tokens)
+    high = max_concurrency(setup, input_tokens, output_tokens, longest_tokens)
     if high < 1:
         return None
 
     def ok(c: int) -> bool:
-        s = steady_state(setup, input_tokens, output_tokens, c)
+        s = steady_state(setup, input_tokens, output_tokens, c, cached_share)
         return s.tpot_ms <= max_tpot_ms and s.ttft_ms <= max_ttft_ms
 
     if not ok(1):
@@ -471,7 +484,7 @@ def concurrency_for_latency(
             low = mid
         else:
             high = mid - 1
-    return steady_state(setup, input_tokens, output_tokens, low)
+    return steady_state(setup, input_tokens, output_tokens, low, cached_share)
 
 
 def tp_candidates(gpu: GpuSpec) -> list[int]:

@@ -27,16 +27,20 @@ TP_PREFERENCE_MARGIN = 1.05
 
 @dataclass(frozen=True)
 class RequestShape:
-    """Mean tokens per request and the latency each must see."""
+    """Mean tokens per request, the latency each must see (inf / 0 for batch work), the longest request the
+    KV cache must hold, and the share of prompt tokens a prefix cache serves."""
 
     input_tokens: float
     output_tokens: float
     max_ttft_ms: float
     min_output_tokens_per_s: float
+    longest_tokens: float = 0.0
+    longest_given: bool = False  # the profile set it (else it is a default, capped at the model's context)
+    cached_share: float = 0.0
 
     @property
     def max_tpot_ms(self) -> float:
-        return 1000.0 / self.min_output_tokens_per_s
+        return 1000.0 / self.min_output_tokens_per_s if self.min_output_tokens_per_s > 0 else math.inf
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,11 @@ class ReplicaPlan:
     @property
     def tp(self) -> int:
         return self.setup.tp
+
+    @property
+    def gpus(self) -> int:
+        """GPUs of one replica."""
+        return self.setup.gpus
 
     @property
     def output_tokens_per_s(self) -> float:
@@ -69,39 +78,69 @@ class Infeasible:
     reason: str
 
 
+@dataclass(frozen=True)
+class Layout:
+    """How one replica is spread: TP within a scale-up domain, PP stages across nodes, or EP over GPUs."""
+
+    tp: int = 1
+    pp: int = 1
+    ep: int = 1
+
+    @property
+    def gpus(self) -> int:
+        return self.ep if self.ep > 1 else self.tp * self.pp
+
+
 def plan_replicas(
     model: ModelSpec,
     gpu: GpuSpec,
     precision: Precision,
     engine: EngineProfile,
     shape: RequestShape,
-    tp: int | None = None,
+    layouts: Sequence[Layout] | None = None,
 ) -> list[ReplicaPlan] | Infeasible:
-    """Every tensor-parallel layout (within one node) that fits and meets the latency target, smallest TP first."""
+    """Every layout (default: TP within one node) that fits and meets the latency target, fewest GPUs first."""
     plans: list[ReplicaPlan] = []
     reasons: list[str] = []
     length = shape.input_tokens + shape.output_tokens
     if length > model.context_length:
         return Infeasible(f"a {length:,.0f}-token request exceeds {model.id}'s {model.context_length:,}-token context")
-    for degree in [tp] if tp else tp_candidates(gpu):
-        setup = Setup(model, gpu, precision, engine, degree)
-        mem = memory(setup, shape.input_tokens, shape.output_tokens)
+    if shape.longest_given and shape.longest_tokens > model.context_length:
+        return Infeasible(
+            f"max_context_tokens {shape.longest_tokens:,.0f} exceeds "
+            f"{model.id}'s {model.context_length:,}-token context"
+        )
+    longest = min(max(shape.longest_tokens, length), model.context_length)
+    for lay in layouts if layouts is not None else [Layout(tp) for tp in tp_candidates(gpu)]:
+        setup = Setup(model, gpu, precision, engine, lay.tp, pp=lay.pp, ep=lay.ep)
+        mem = memory(setup, shape.input_tokens, shape.output_tokens, longest)
         if not mem.fits:
             reasons.append(
-                f"TP{degree}: {mem.weights_gb:.0f} GB of weights per GPU leave no room for a "
-                f"{shape.input_tokens + shape.output_tokens:.0f}-token KV cache on {gpu.memory_gb:g} GB"
+                f"{setup.layout}: {mem.weights_gb:.0f} GB of weights per GPU leave no room for a "
+                f"{longest:,.0f}-token KV cache on {gpu.memory_gb:g} GB"
             )
             continue
         state = concurrency_for_latency(
-            setup, shape.input_tokens, shape.output_tokens, shape.max_tpot_ms, shape.max_ttft_ms
+            setup,
+            shape.input_tokens,
+            shape.output_tokens,
+            shape.max_tpot_ms,
+            shape.max_ttft_ms,
+            shape.cached_share,
+            longest,
         )
         if state is None:
-            reasons.append(f"TP{degree}: even one request misses the latency target")
+            reasons.append(f"{setup.layout}: even one request misses the latency target")
             continue
         plans.append(ReplicaPlan(setup, state, mem))
     if not plans:
-        return Infeasible("; ".join(reasons) or f"no tensor-parallel layout on {gpu.id}")
-    return plans
+        return Infeasible(_first_and_last(reasons) or f"no parallel layout on {gpu.id}")
+    return sorted(plans, key=lambda p: p.gpus)
+
+
+def _first_and_last(reasons: list[str]) -> str:
+    """The reasons of the smallest and the largest layout tried (the middle ones say the same)."""
+    return "; ".join(reasons if len(reasons) <= 2 else [reasons[0], reasons[-1]])
 
 
 def most_efficient(plans: list[ReplicaPlan]) -> ReplicaPlan:
@@ -114,12 +153,12 @@ def most_efficient(plans: list[ReplicaPlan]) -> ReplicaPlan:
 
 
 def per_gpu(plan: ReplicaPlan) -> float:
-    return plan.output_tokens_per_s / plan.tp
+    return plan.output_tokens_per_s / plan.gpus
 
 
 def fitting_in(plans: list[ReplicaPlan], gpus: int) -> list[ReplicaPlan]:
     """The layouts one replica of which fits on `gpus` GPUs."""
-    return [plan for plan in plans if plan.tp <= gpus]
+    return [plan for plan in plans if plan.gpus <= gpus]
 
 
 # ---------------------------------------------------------------- fleets
@@ -140,14 +179,15 @@ class Fleet:
     peak_output_tokens_per_s: float
     mean_gpus: float
     smooth_gpus: float
+    floor_gpus: float = 0.0  # the fewest provisioned at any time of day (the rest is the elastic part)
 
     @property
     def gpus_per_replica(self) -> int:
-        return self.plan.tp
+        return self.plan.gpus
 
     @property
     def gpus(self) -> int:
-        return self.replicas * self.plan.tp
+        return self.replicas * self.plan.gpus
 
     @property
     def peak_utilization(self) -> float:
@@ -166,45 +206,69 @@ def _whole(replicas: float) -> int:
 
 
 def fleet_for_peak(
-    plan: ReplicaPlan, peak_output_tokens_per_s: float, spare: int, levels: Sequence[float] = (1.0,)
+    plan: ReplicaPlan,
+    peak_output_tokens_per_s: float,
+    spare: int,
+    levels: Sequence[float] = (1.0,),
+    min_replicas: int = 1,
 ) -> Fleet:
     """Fewest replicas that carry the peak at the planned utilization, plus `spare`; with `levels` (demand
-    as shares of the peak through the day) the serving replicas follow demand, at least one at a time."""
+    as shares of the peak through the day) the serving replicas follow demand, never below `min_replicas`
+    (and never below one)."""
+    least = max(1, min_replicas)
     need = [serving_needed(plan, peak_output_tokens_per_s, level) for level in levels]
-    whole = sum(_whole(n) for n in need) / len(need)
-    frac = sum(max(1.0, n) for n in need) / len(need)
-    peak = _whole(serving_needed(plan, peak_output_tokens_per_s))
-    tp = plan.tp
-    return Fleet(plan, peak + spare, whole, spare, peak_output_tokens_per_s, (whole + spare) * tp, (frac + spare) * tp)
+    whole_at = [max(least, _whole(n)) for n in need]
+    whole = sum(whole_at) / len(need)
+    frac = sum(max(float(least), n) for n in need) / len(need)
+    peak = max(least, _whole(serving_needed(plan, peak_output_tokens_per_s)))
+    g = plan.gpus
+    return Fleet(
+        plan,
+        peak + spare,
+        whole,
+        spare,
+        peak_output_tokens_per_s,
+        (whole + spare) * g,
+        (frac + spare) * g,
+        (min(whole_at) + spare) * g,
+    )
 
 
 def fixed_fleet(plan: ReplicaPlan, gpus: int, peak_output_tokens_per_s: float) -> Fleet:
     """An existing fleet of `gpus`: the replicas that fit; those the peak needs serve, the rest are spares."""
-    replicas = gpus // plan.tp
+    replicas = gpus // plan.gpus
     spare = max(0, replicas - _whole(serving_needed(plan, peak_output_tokens_per_s)))
-    return Fleet(plan, replicas, replicas - spare, spare, peak_output_tokens_per_s, gpus, gpus)
+    return Fleet(plan, replicas, replicas - spare, spare, peak_output_tokens_per_s, gpus, gpus, gpus)
 
 
 def fleet_for_peak_best(
-    plans: Sequence[ReplicaPlan], peak_output_tokens_per_s: float, spare: int, levels: Sequence[float] = (1.0,)
+    plans: Sequence[ReplicaPlan],
+    peak_output_tokens_per_s: float,
+    spare: int,
+    levels: Sequence[float] = (1.0,),
+    min_replicas: int = 1,
 ) -> Fleet:
-    """The layout whose fleet for this peak needs the fewest GPUs on average (ties: the smaller TP)."""
-    fleets = [fleet_for_peak(plan, peak_output_tokens_per_s, spare, levels) for plan in plans]
-    return min(fleets, key=lambda f: (f.mean_gpus, f.plan.tp))
+    """The layout whose fleet for this peak needs the fewest GPUs on average (ties: the smaller replica)."""
+    fleets = [fleet_for_peak(plan, peak_output_tokens_per_s, spare, levels, min_replicas) for plan in plans]
+    return min(fleets, key=lambda f: (f.mean_gpus, f.plan.gpus))
 
 
 def fixed_fleet_best(plans: Sequence[ReplicaPlan], gpus: int, peak_output_tokens_per_s: float) -> Fleet:
     """The layout that carries the most on a fleet of `gpus` (ties: the smaller TP); `plans` must hold
     at least one layout of at most `gpus` GPUs (see `fitting_in`)."""
     fleets = [fixed_fleet(plan, gpus, peak_output_tokens_per_s) for plan in fitting_in(list(plans), gpus)]
-    return max(fleets, key=lambda f: (f.replicas * f.plan.output_tokens_per_s, -f.plan.tp))
+    return max(fleets, key=lambda f: (f.replicas * f.plan.output_tokens_per_s, -f.plan.gpus))
 
 
 def bound_gpus(
-    plans: Sequence[ReplicaPlan], peak_output_tokens_per_s: float, spare: int, levels: Sequence[float] = (1.0,)
+    plans: Sequence[ReplicaPlan],
+    peak_output_tokens_per_s: float,
+    spare: int,
+    levels: Sequence[float] = (1.0,),
+    min_replicas: int = 1,
 ) -> tuple[float, int]:
     """The cheapest layout's GPUs at fractional replicas, and one replica of it (GPUs): never below the
     whole-replica fleet's GPUs, and growing no faster than the demand."""
-    fleets = [fleet_for_peak(plan, peak_output_tokens_per_s, spare, levels) for plan in plans]
-    best = min(fleets, key=lambda f: f.smooth_gpus + f.plan.tp)
-    return best.smooth_gpus, best.plan.tp
+    fleets = [fleet_for_peak(plan, peak_output_tokens_per_s, spare, levels, min_replicas) for plan in plans]
+    best = min(fleets, key=lambda f: f.smooth_gpus + f.plan.gpus)
+    return best.smooth_gpus, best.plan.gpus
