@@ -133,3 +133,5 @@ class WarningCode(str, Enum):
     CACHED_PRICE_MISSING = "cached_price_missing"
     BATCH_PRICE_MISSING = "batch_price_missing"
     NO_FEASIBLE_OPTION = "no_feasible_option"
+    FLEET_UNUSUAL = "fleet_unusual"  # a fleet far beyond what anyone runs for one workload
+    ON_SITE_RENTED = "on_site_rented"  # air-gapped / on-premises data priced as rented cloud GPU-hours

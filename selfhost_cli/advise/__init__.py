@@ -16,7 +16,7 @@ from selfhost_cli.advise.candidates import Candidates, PlanCache, candidates
 from selfhost_cli.advise.decide import Basis, Verdict, decide, exclude
 from selfhost_cli.advise.flips import FlipPoint, flip_points
 from selfhost_cli.advise.options import Option
-from selfhost_cli.advise.pricing import price
+from selfhost_cli.advise.pricing import fixed_monthly_usd, price
 from selfhost_cli.advise.rules import Finding, findings
 from selfhost_cli.advise.workload import Workload, workload
 from selfhost_cli.catalog import Catalog
@@ -82,6 +82,14 @@ def evaluate(profile: Profile, catalog: Catalog, engines: EngineSet, cache: Plan
     return Evaluation(work, cands, options, found, decide(options, found, profile.team.inference_expertise))
 
 
+def _pinned(profile: Profile, own: Option | None) -> tuple[tuple[str, str], ...]:
+    """The GPU and tier a price flip must name when the profile leaves them to the search."""
+    s = profile.self_hosting
+    if own is None or own.capacity is None or (len(s.gpu_ids) == 1 and len(s.pricings) == 1):
+        return ()
+    return (("self_hosting.gpu", own.capacity.gpu), ("self_hosting.pricing", own.capacity.pricing))
+
+
 def advise(
     profile: Profile,
     catalog: Catalog,
@@ -103,14 +111,16 @@ def advise(
         def decide_for(p: Profile) -> Decision:
             return evaluate(p, catalog, engines, cache).verdict.decision
 
-        hourly = next((o.item("gpu") for o in ev.options if o.kind is OptionKind.SELF_HOST and o.item("gpu")), None)
+        own = next((o for o in ev.options if o.kind is OptionKind.SELF_HOST and o.item("gpu") and o.capacity), None)
+        hourly = own.item("gpu") if own else None
         flips = flip_points(
             profile,
             v.decision,
             v.basis is Basis.COST,
-            hourly.unit_usd if hourly else None,
+            hourly.unit_usd if hourly and own and own.capacity and own.capacity.pricing != "owned" else None,
             ev.workload.tokens_per_day,
             decide_for,
+            _pinned(profile, own),
         )
     volume, note = ex.breakeven(ev.candidates, ev.workload, profile, ev.options)
     shown: Sequence[Option] = ex.shown_options(ev.options)
@@ -119,7 +129,7 @@ def advise(
         decision=v.decision,
         confidence=v.confidence,
         confidence_why=v.confidence_why,
-        summary=ex.summary(v, ev.findings),
+        summary=ex.summary(v, ev.findings, ev.options),
         reasons=reasons,
         workload=ev.workload,
         options=list(shown),
@@ -128,7 +138,7 @@ def advise(
         breakeven_note=note,
         flip_points=flips,
         assumptions=notes.assumptions(profile, ev.workload, ev.candidates, ev.options, v),
-        alternatives=notes.alternatives(ev.options),
+        alternatives=notes.alternatives(ev.candidates, fixed_monthly_usd(profile.self_hosting)),
         warning_items=notes.warnings(profile, ev.workload, ev.options, ev.candidates, v, today),
         prices_as_of=notes.prices_as_of(ev.candidates),
     )

@@ -12,7 +12,7 @@ from selfhost_cli.catalog import Catalog, GpuHourly, blended_usd_per_1m, gpu_hou
 from selfhost_cli.catalog.schema import ApiOffering, Capabilities, GpuSpec, ModelSpec, Quality
 from selfhost_cli.costs import ApiPrices
 from selfhost_cli.deploy.engines import EngineProfile, EngineSet
-from selfhost_cli.deploy.search import LayoutCache, Market, SearchResult, Target, search
+from selfhost_cli.deploy.search import Found, LayoutCache, Market, SearchResult, Target, search
 from selfhost_cli.deploy.sizing import Infeasible, ReplicaPlan
 from selfhost_cli.enums import Confidence, Precision, Pricing, QualityPolicy, Redundancy, Residency
 from selfhost_cli.profile import InlineApi, Profile, SelfHosting
@@ -62,6 +62,7 @@ class SelfHostCandidate:
     search: SearchResult | None = None
     tiers: tuple[Pricing, ...] = ()  # what the search was asked to compare
     gpus_searched: tuple[str, ...] = ()
+    fallback: Found | None = None  # infeasible as configured: the cheapest plan with the GPU choice left open
 
     @property
     def id(self) -> str:
@@ -245,6 +246,14 @@ def self_host_candidate(
     named = tuple(g.id for g in gpus)
     best = found.best
     if best is None:
+        fallback = None
+        if s.gpu_ids or s.gpus or s.max_gpus or s.precisions:
+            markets, _ = markets_for(list(catalog.gpus.values()), tiers, s, catalog, False)
+            open_target = replace(target, fixed_gpus=None, max_gpus=None)
+            fallback = search(
+                model, markets, lambda g: auto_precisions(model, g), engine, shape, open_target, cache
+            ).best
+        common["fallback"] = fallback
         gpu = gpus[0]
         precision = precisions(gpu)[-1]
         why = found.rejected[0].reason if found.rejected else f"no {'/'.join(t.value for t in tiers)} price known"
@@ -255,7 +264,7 @@ def self_host_candidate(
             precision,
             eng if not isinstance(eng, str) else engines.profile(s.engine),
             Infeasible(_no_plan(found, why)),
-            None,
+            prices.get((gpu.id, tiers[0]), (None, None, None))[0],
             spare,
             s.gpus,
             tiers[0],

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from selfhost_cli.advise.candidates import Candidates
 from selfhost_cli.advise.decide import Basis, Verdict
-from selfhost_cli.advise.options import Option
+from selfhost_cli.advise.options import Option, usd
 from selfhost_cli.advise.pricing import api_usd_at, self_host_usd_at
 from selfhost_cli.advise.rules import Finding
 from selfhost_cli.advise.workload import Workload
@@ -17,11 +17,6 @@ from selfhost_cli.costs import breakeven_volume
 from selfhost_cli.deploy.sizing import Infeasible
 from selfhost_cli.enums import Decision, Effect, OptionKind
 from selfhost_cli.profile import Profile
-
-
-def usd(value: float | None) -> str:
-    return "unknown" if value is None else f"${value:,.0f}"
-
 
 # ---------------------------------------------------------------- what is shown
 
@@ -119,10 +114,12 @@ def _for_comparison(v: Verdict, options: Sequence[Option]) -> Finding | None:
 LABEL = {Decision.API: "Use the API", Decision.SELF_HOST: "Self-host", Decision.HYBRID: "Go hybrid"}
 
 
-def summary(v: Verdict, found: Sequence[Finding]) -> str:
+def summary(v: Verdict, found: Sequence[Finding], options: Sequence[Option] = ()) -> str:
+    change = next((o.suggestion for o in options if o.kind is OptionKind.SELF_HOST and o.suggestion), None)
+    tail = f" Self-hosting cannot as configured; {change}." if change else ""
     if v.decision is Decision.NONE:
         blocked = ", ".join(v.blocked_by)
-        return f"No option is feasible as configured (excluded by {blocked}): see what would make one feasible."
+        return f"No option is feasible as configured (excluded by {blocked}): see what would make one feasible." + tail
     chosen = v.chosen
     what = f" ({chosen.id}) at {usd(chosen.monthly_usd)}/month" if chosen else ""
     label = LABEL[v.decision]
@@ -130,7 +127,7 @@ def summary(v: Verdict, found: Sequence[Finding]) -> str:
     if v.basis is Basis.ONLY_OWN:
         return f"{label}{what}: required by {', '.join(hard) or 'the exclusions of every API'}."
     if v.basis is Basis.ONLY_API:
-        return f"{label}{what}: no self-hosted option is eligible ({', '.join(hard) or 'see the reasons'})."
+        return f"{label}{what}: no self-hosted option is eligible ({', '.join(hard) or 'see the reasons'})." + tail
     api = v.best_api
     if v.decision is Decision.API:
         best = v.best_own or v.contender

@@ -7,7 +7,7 @@ Every flip point is checked the way a user would check it: the profile is change
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -132,8 +132,10 @@ def flip_points(
     gpu_hourly_usd: float | None,
     tokens_per_day: float,
     decide_for: DecideFor,
+    pinned: Sequence[tuple[str, Any]] = (),
 ) -> list[FlipPoint]:
-    """What change, alone, would flip the decision, and where."""
+    """What change, alone, would flip the decision, and where. `pinned` are the settings a GPU price needs
+    (the GPU and tier the search chose, when the profile leaves them open): a price is of one GPU."""
     flips = [] if cost_decides else constraint_flips(profile, start, decide_for)
     if cost_decides:
         for up in (True, False):
@@ -150,12 +152,16 @@ def flip_points(
                 )
         if gpu_hourly_usd:
             up = start is not Decision.API
+            base = profile
+            for key, value in pinned:
+                base = with_setting(base, key, value)
             got = numeric_flip(
-                profile, "self_hosting.gpu_hourly_usd", gpu_hourly_usd, start, decide_for, (1e-2, 1e2), up, 3
+                base, "self_hosting.gpu_hourly_usd", gpu_hourly_usd, start, decide_for, (1e-2, 1e2), up, 3
             )
             if got:
+                also = tuple(f"{k}={_yaml(v)}" for k, v in pinned)
                 flips.append(
-                    FlipPoint("self_hosting.gpu_hourly_usd", got[0], got[1].value, f"from ${gpu_hourly_usd:.2f}")
+                    FlipPoint("self_hosting.gpu_hourly_usd", got[0], got[1].value, f"from ${gpu_hourly_usd:.2f}", also)
                 )
         ops = profile.self_hosting.ops_fte
         if start is Decision.API and ops > 0:

@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from selfhost_cli.advise.candidates import Candidates
+from selfhost_cli.advise.candidates import Candidates, on_site
 from selfhost_cli.advise.decide import Verdict
 from selfhost_cli.advise.options import Option
 from selfhost_cli.advise.rules import QUALITY_GAP_POINTS
 from selfhost_cli.advise.workload import Workload
 from selfhost_cli.costs import DAYS_PER_MONTH, HOURS_PER_MONTH
 from selfhost_cli.deploy.sizing import TARGET_PEAK_UTILIZATION
-from selfhost_cli.enums import Decision, OptionKind, WarningCode
+from selfhost_cli.enums import Decision, OptionKind, Pricing, WarningCode
 from selfhost_cli.profile import DEFAULT_OUTPUT_TOKENS_PER_REQUEST, Profile
 
 # Prices older than this are flagged as stale.
@@ -55,32 +55,36 @@ class Alternative:
 # ---------------------------------------------------------------- alternatives, warnings, assumptions
 
 
-def alternatives(options: Sequence[Option]) -> list[Alternative]:
-    rows = []
-    for o in options:
-        if o.kind is not OptionKind.SELF_HOST:
+def alternatives(cands: Candidates, fixed_monthly_usd: float) -> list[Alternative]:
+    """What the deployment search compared: the best plan per model × GPU × tier, cheapest first, fully
+    loaded like the option (`fixed_monthly_usd`: people and other costs), then each GPU that cannot serve."""
+    rows: list[Alternative] = []
+    for c in cands.self_hosts:
+        if c.search is None:
             continue
-        c = o.capacity
-        gpu = o.id.split("@")[1]
-        reason = (
-            o.infeasible or o.price_missing or ("eligible" if o.eligible else "excluded by " + ", ".join(o.excluded_by))
-        )
-        rows.append(
-            Alternative(
-                gpu,
-                c.pricing if c else "",
-                c.precision if c else "",
-                c.gpus if c else None,
-                c.tp if c else None,
-                1,
-                1,
-                o.monthly_usd,
-                o.infeasible is None,
-                reason,
-                o.model or "",
+        for f in c.search.found:
+            setup = f.fleet.plan.setup
+            hourly = f.usd_per_hour
+            chosen = f.market.gpu.id == c.gpu.id and f.market.pricing == c.pricing.value
+            what = f"{f.fleet.replicas} × {setup.layout} replica(s) on {setup.nodes} node(s) each"
+            rows.append(
+                Alternative(
+                    f.market.gpu.id,
+                    f.market.pricing,
+                    f.precision.value,
+                    f.fleet.gpus,
+                    setup.tp,
+                    setup.pp,
+                    setup.ep,
+                    None if hourly is None else hourly * HOURS_PER_MONTH + fixed_monthly_usd,
+                    True,
+                    ("the plan: " if chosen else "") + what + ("" if hourly is not None else "; no price known"),
+                    c.model.id,
+                )
             )
-        )
-    return sorted(rows, key=lambda r: (r.monthly_usd is None, r.monthly_usd or 0.0))
+        for r in c.search.rejected:
+            rows.append(Alternative(r.gpu.id, r.pricing, "", None, None, 1, 1, None, False, r.reason, c.model.id))
+    return sorted(rows, key=lambda r: (not r.feasible, r.monthly_usd is None, r.monthly_usd or 0.0))
 
 
 def warnings(
@@ -129,7 +133,17 @@ def warnings(
                     f"{TARGET_PEAK_UTILIZATION:.0%}",
                 )
             )
+        if o.kind is OptionKind.SELF_HOST and cap:
+            out += _fleet_size(o.id, cap.gpus, cands)
         out += [Warning(code, f"{o.id}: {message}") for code, message in o.price_gaps]
+    if on_site(profile) and any(c.pricing is not Pricing.OWNED for c in cands.self_hosts):
+        out.append(
+            Warning(
+                WarningCode.ON_SITE_RENTED,
+                "the data may not leave your site, yet the self-hosted plan is priced as rented cloud GPU-hours "
+                "(self_hosting.pricing): hardware you hold is priced with pricing: owned",
+            )
+        )
     chosen = v.chosen
     own = next((o for o in options if o.kind is OptionKind.SELF_HOST), None)
     if chosen and own and chosen.kind is OptionKind.API and chosen.quality and own.quality:
@@ -145,6 +159,29 @@ def warnings(
     if v.decision is Decision.NONE:
         out.append(Warning(WarningCode.NO_FEASIBLE_OPTION, "no option is feasible as configured"))
     return out
+
+
+# Fleets beyond these are flagged: workstation cards (no scale-out network) are rarely run by the dozen, and
+# a thousand data-center GPUs for one workload is a large training cluster's size.
+UNUSUAL_WORKSTATION_GPUS = 64
+UNUSUAL_GPUS = 1024
+
+
+def _fleet_size(option_id: str, gpus: int, cands: Candidates) -> list[Warning]:
+    cand = next((c for c in cands.self_hosts if c.id == option_id), None)
+    if cand is None:
+        return []
+    limit = UNUSUAL_GPUS if cand.gpu.multi_node else UNUSUAL_WORKSTATION_GPUS
+    if gpus <= limit:
+        return []
+    kind = "GPUs" if cand.gpu.multi_node else f"{cand.gpu.id} cards (no scale-out network)"
+    return [
+        Warning(
+            WarningCode.FLEET_UNUSUAL,
+            f"{option_id} needs {gpus:,} GPUs, more than the {limit:,} {kind} anyone runs for one workload: "
+            "check the volume and latency target, or cap the search with self_hosting.max_gpus",
+        )
+    ]
 
 
 def _src(section: Any, key: str) -> str:

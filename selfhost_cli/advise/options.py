@@ -9,6 +9,11 @@ from selfhost_cli.catalog.schema import Capabilities, Quality
 from selfhost_cli.enums import Confidence, OptionKind, WarningCode
 
 
+def usd(value: float | None) -> str:
+    """`$25,002` in sentences (or `unknown`: a missing price is never $0)."""
+    return "unknown" if value is None else f"${value:,.0f}"
+
+
 @dataclass(frozen=True)
 class LineItem:
     """One priced quantity, as Infracost's cost components: quantity × unit price = monthly USD."""
@@ -70,6 +75,7 @@ class Option:
     capacity: Capacity | None = None
     notes: tuple[str, ...] = ()
     infeasible: str | None = None  # why no layout serves it (self-host)
+    suggestion: str | None = None  # infeasible as configured: the cheapest feasible change, priced
     price_missing: str | None = None  # why the cost is unknown
     smooth_usd: float | None = None  # non-API: the fleet at fractional replicas
     step_usd: float = 0.0  # non-API: one more replica a month (0 for a fixed fleet)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from selfhost_cli.advise.candidates import ApiCandidate, Candidates, SelfHostCandidate
-from selfhost_cli.advise.options import Capacity, LineItem, Option
+from selfhost_cli.advise.options import Capacity, LineItem, Option, usd
 from selfhost_cli.advise.workload import Workload
 from selfhost_cli.catalog import GpuHourly
 from selfhost_cli.catalog.schema import Capabilities
@@ -149,6 +149,11 @@ def price_api(api: ApiCandidate, work: Workload, profile: Profile) -> Option:
 
 
 # ---------------------------------------------------------------- self-host
+
+
+def fixed_monthly_usd(s: SelfHosting) -> float:
+    """What a self-hosted plan costs a month whatever its GPUs: people and other costs."""
+    return sum(i.monthly_usd for i in people_items(s))
 
 
 def people_items(s: SelfHosting) -> list[LineItem]:
@@ -300,7 +305,7 @@ def capacity(cand: SelfHostCandidate, f: Fleet, work: Workload) -> Capacity:
 def price_self_host(cand: SelfHostCandidate, work: Workload, s: SelfHosting) -> Option:
     base = Option(OptionKind.SELF_HOST, cand.id, cand.model.id, (), None, cand.model.quality)
     if isinstance(cand.plans, Infeasible):
-        return replace(base, infeasible=cand.plans.reason)
+        return replace(base, infeasible=cand.plans.reason, suggestion=_suggestion(cand, s))
     chosen = fleet(cand, cand.plans, work)
     cap = capacity(cand, chosen, work)
     if cand.hourly is None:
@@ -332,6 +337,19 @@ def price_self_host(cand: SelfHostCandidate, work: Workload, s: SelfHosting) -> 
         step_usd=step_gpus * HOURS_PER_MONTH * per_gpu_hour,
         gpu_usd=gpu_usd,
         gpu_price_range=(cand.hourly.q1_usd / hourly, cand.hourly.q3_usd / hourly),
+    )
+
+
+def _suggestion(cand: SelfHostCandidate, s: SelfHosting) -> str | None:
+    """The cheapest feasible plan with the GPU, fleet and precision left to the search, priced fully loaded."""
+    f = cand.fallback
+    if f is None:
+        return None
+    setup = f.fleet.plan.setup
+    cost = "" if f.usd_per_hour is None else f", {usd(f.usd_per_hour * HOURS_PER_MONTH + fixed_monthly_usd(s))}/month"
+    return (
+        f"{f.fleet.gpus:,} × {f.market.gpu.id} ({f.market.pricing}, {f.precision.value}, "
+        f"{f.fleet.replicas} × {setup.layout}) would serve it{cost}"
     )
 
 

@@ -246,6 +246,12 @@ def _with_part(options: Sequence[Option], option_id: str) -> tuple[str, ...]:
     return (option_id, *(o.id for o in options if option_id in o.parts))
 
 
+def _listed(value: object) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(str(getattr(v, "value", v)) for v in value) + "]"
+    return str(getattr(value, "value", value))
+
+
 def deployment(profile: Profile, work: Workload, options: Sequence[Option]) -> list[Finding]:
     """Self-hosted options no layout can serve, or whose GPU price is unknown, are excluded."""
     found: list[Finding] = []
@@ -257,9 +263,11 @@ def deployment(profile: Profile, work: Workload, options: Sequence[Option]) -> l
                 Finding(
                     "deployment_infeasible",
                     Effect.REQUIRES_API if all_out else Effect.INFO,
-                    f"{o.id} cannot be served as configured: {o.infeasible}.",
-                    f"self_hosting: {profile.self_hosting.gpu}, "
-                    f"{(profile.self_hosting.precision or 'default precision')}",
+                    f"{o.id} cannot be served as configured: {o.infeasible}."
+                    + (f" {o.suggestion[0].upper()}{o.suggestion[1:]}." if o.suggestion else ""),
+                    f"self_hosting: gpu {_listed(profile.self_hosting.gpu)}, precision "
+                    f"{_listed(profile.self_hosting.precision or 'auto')}"
+                    + (f", gpus {profile.self_hosting.gpus}" if profile.self_hosting.gpus else ""),
                     _with_part(options, o.id),
                 )
             )

@@ -294,10 +294,14 @@ def allreduce_ms(setup: Setup, tokens: float) -> float:
         return 0.0
     link = setup.gpu.interconnect
     buffer_bytes = tokens * setup.model.hidden_size * 2.0
-    moved = 2.0 * (setup.tp - 1) / setup.tp * buffer_bytes
+    local = min(setup.tp, setup.gpu.max_gpus_per_node)
+    moved = 2.0 * (local - 1) / local * buffer_bytes
     over_pcie = link.kind in ("pcie", "none")
     latency_us = setup.hardware.pcie_allreduce_latency_us if over_pcie else setup.hardware.allreduce_latency_us
     per_allreduce_ms = latency_us / 1000 + moved / (link.gb_per_s * 1e9 * setup.hardware.link_efficiency) * 1000
+    if setup.tp > local:  # hierarchical: the node's share (1/local of the buffer) is all-reduced across nodes
+        nodes = setup.tp // local
+        per_allreduce_ms += scale_out_ms(setup, 2.0 * (nodes - 1) / nodes * buffer_bytes / local)
     return 2 * setup.model.layers / setup.pp * per_allreduce_ms
 
 

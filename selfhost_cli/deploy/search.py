@@ -33,6 +33,9 @@ from selfhost_cli.enums import Precision
 
 # Pipeline stages tried across nodes (a replica of 2, 4 or 8 nodes).
 PIPELINE_STAGES = (2, 4, 8)
+# Tensor parallelism across this many nodes (SGLang's and vLLM's documented Llama 3.1 405B BF16 layout is
+# TP16 over two 8-GPU nodes): lower latency than pipeline stages, at the cost of all-reduces over the network.
+CROSS_NODE_TP = (2,)
 # Expert-parallel widths tried: powers of two up to this many GPUs (DeepSeek decodes V3 on EP144).
 MAX_EXPERT_PARALLEL = 256
 
@@ -131,9 +134,9 @@ class LayoutCache:
 def layouts(model: ModelSpec, gpu: GpuSpec, max_gpus: int | None = None) -> list[Layout]:
     """The replica layouts worth trying on this GPU, fewest GPUs first.
 
-    TP: powers of two within the scale-up domain. PP: one stage per node, the node's GPUs in TP, over the
-    scale-out network (only where the catalog knows one). EP (MoE): powers of two within the domain, or whole
-    nodes across the scale-out network.
+    TP: powers of two within the scale-up domain, and over two nodes. PP: one stage per node, the node's
+    GPUs in TP, over the scale-out network (only where the catalog knows one). EP (MoE): powers of two
+    within the domain, or whole nodes across the scale-out network.
     """
     cap = max_gpus or 1 << 30
     found = [Layout(tp=tp) for tp in tp_candidates(gpu)]
@@ -141,6 +144,7 @@ def layouts(model: ModelSpec, gpu: GpuSpec, max_gpus: int | None = None) -> list
     node_tp = max(t for t in tp_candidates(gpu) if t <= node)
     if gpu.multi_node:
         found += [Layout(tp=node_tp, pp=pp) for pp in PIPELINE_STAGES]
+        found += [Layout(tp=node_tp * n) for n in CROSS_NODE_TP if node_tp * n > gpu.max_gpus_per_node]
     if model.moe:
         ep = 2
         while ep <= min(MAX_EXPERT_PARALLEL, model.moe.experts):
