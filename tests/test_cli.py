@@ -515,7 +515,8 @@ def test_catalog_models_json_lists_ids() -> None:
 
 def test_catalog_gpus_query_filters() -> None:
     doc = as_json(run("catalog", "gpus", "h100", "--format", "json"))
-    assert [g["id"] for g in doc["gpus"]] == ["h100-nvl", "h100-pcie", "h100-sxm"]
+    # h800 matches through its name ("export variant of H100 SXM")
+    assert [g["id"] for g in doc["gpus"]] == ["h100-nvl", "h100-pcie", "h100-sxm", "h800"]
     table = run("catalog", "gpus", "h100")
     assert table.exit_code == 0, table.output
     assert "GPUs (3)" in table.stdout

@@ -174,12 +174,16 @@ def _fleet_size(option_id: str, gpus: int, cands: Candidates) -> list[Warning]:
     limit = UNUSUAL_GPUS if cand.gpu.multi_node else UNUSUAL_WORKSTATION_GPUS
     if gpus <= limit:
         return []
-    kind = "GPUs" if cand.gpu.multi_node else f"{cand.gpu.id} cards (no scale-out network)"
+    kind = (
+        "GPUs: a large cluster for one workload"
+        if cand.gpu.multi_node
+        else (f"{cand.gpu.id} cards, which have no scale-out network: far more than such fleets run")
+    )
     return [
         Warning(
             WarningCode.FLEET_UNUSUAL,
-            f"{option_id} needs {gpus:,} GPUs, more than the {limit:,} {kind} anyone runs for one workload: "
-            "check the volume and latency target, or cap the search with self_hosting.max_gpus",
+            f"{option_id} needs {gpus:,} GPUs at the peak, over {limit:,} {kind}; check the volume and the "
+            "latency target, or cap the search with self_hosting.max_gpus",
         )
     ]
 

@@ -378,7 +378,9 @@ def step(
     hw = setup.hardware
     sw = setup.engine.software_efficiency
     model = setup.model
-    d, p = decode_sequences / setup.lanes, prefill_tokens / setup.lanes  # what one GPU group passes at once
+    # What one stage (PP) or rank (EP) passes at once: a share of the batch, but never a fraction of a sequence.
+    d = max(decode_sequences / setup.lanes, min(decode_sequences, 1.0))
+    p = prefill_tokens / setup.lanes
     lm_head = setup.engine.quantized_lm_head
     if setup.ep > 1:
         whole_batch = decode_sequences + prefill_tokens
