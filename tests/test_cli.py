@@ -519,7 +519,7 @@ def test_catalog_gpus_query_filters() -> None:
     assert [g["id"] for g in doc["gpus"]] == ["h100-nvl", "h100-pcie", "h100-sxm", "h800"]
     table = run("catalog", "gpus", "h100")
     assert table.exit_code == 0, table.output
-    assert "GPUs (3)" in table.stdout
+    assert "GPUs (4)" in table.stdout
     assert "h100-sxm" in table.stdout and "l40s" not in table.stdout
 
 
