@@ -68,10 +68,15 @@ class SelfHostCandidate:
     def id(self) -> str:
         return f"{self.model.id}@{self.gpu.id}"
 
+    autoscaled: bool = False  # self_hosting.autoscaling is set
+
     @property
     def follows_demand(self) -> bool:
-        """Rented GPU-hours can follow demand; owned hardware costs the same idle or busy."""
-        return self.pricing is not Pricing.OWNED and len(self.levels) > 1
+        """Rented GPU-hours follow demand when autoscaled (serverless always); owned hardware costs the same
+        idle or busy."""
+        if self.pricing is Pricing.OWNED or len(self.levels) <= 1:
+            return False
+        return self.autoscaled or self.pricing is Pricing.SERVERLESS
 
 
 @dataclass(frozen=True)
@@ -221,7 +226,7 @@ def self_host_candidate(
     tiers = pricing_tiers(profile)
     gpus = [catalog.gpu(g) for g in s.gpu_ids] or list(catalog.gpus.values())
     markets, prices = markets_for(gpus, tiers, s, catalog, bool(s.gpu_ids))
-    levels, min_replicas = demand_levels(work, s, model)
+    levels, min_replicas = demand_levels(work, s, model, serverless=Pricing.SERVERLESS in tiers)
     target = Target(
         work.peak_output_tokens_per_s,
         1 if s.redundancy is Redundancy.N_PLUS_1 else 0,
@@ -242,7 +247,13 @@ def self_host_candidate(
     shape = work.shape if engines.profile(s.engine).prefix_cache else replace(work.shape, cached_share=0.0)
     found = search(model, markets, precisions, engine, shape, target, cache)
     spare = target.spare_replicas
-    common = {"levels": levels, "min_replicas": min_replicas, "search": found, "tiers": tiers}
+    common = {
+        "levels": levels,
+        "min_replicas": min_replicas,
+        "search": found,
+        "tiers": tiers,
+        "autoscaled": s.autoscaled,
+    }
     named = tuple(g.id for g in gpus)
     best = found.best
     if best is None:
@@ -346,7 +357,7 @@ def markets_for(
                     tier.value,
                     hourly.usd_per_gpu_hour if hourly else None,
                     elastic.usd_per_gpu_hour if elastic else None,
-                    follows_demand=tier is not Pricing.OWNED,
+                    follows_demand=tier is Pricing.SERVERLESS or (tier is not Pricing.OWNED and s.autoscaled),
                 )
             )
     return markets, prices

@@ -7,15 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from selfhost_cli.advise.candidates import Candidates, on_site
+from selfhost_cli.advise.candidates import Candidates, SelfHostCandidate, on_site
 from selfhost_cli.advise.decide import Verdict
 from selfhost_cli.advise.options import Option
+from selfhost_cli.advise.ownership import ENGINE_START_S, WEIGHT_LOAD_GB_PER_S, cold_start_s
 from selfhost_cli.advise.rules import QUALITY_GAP_POINTS
 from selfhost_cli.advise.workload import Workload
 from selfhost_cli.costs import DAYS_PER_MONTH, HOURS_PER_MONTH
 from selfhost_cli.deploy.sizing import TARGET_PEAK_UTILIZATION
 from selfhost_cli.enums import Decision, OptionKind, Pricing, WarningCode
-from selfhost_cli.profile import DEFAULT_OUTPUT_TOKENS_PER_REQUEST, Profile
+from selfhost_cli.profile import DEFAULT_OUTPUT_TOKENS_PER_REQUEST, LONGEST_TO_MEAN, Profile
 
 # Prices older than this are flagged as stale.
 STALE_AFTER_DAYS = 365
@@ -223,13 +224,7 @@ def assumptions(
             )
         else:
             out.append(Assumption("gpu_hourly_usd", None, f"unknown: no {c.pricing.value} price for {c.gpu.id}"))
-        out.append(
-            Assumption(
-                "precision",
-                c.precision.value,
-                "profile" if s.precision else "default: fp8 where the GPU runs it natively, else bf16",
-            )
-        )
+        out += _search_assumptions(profile, work, c)
         out.append(Assumption("engine_constants", c.engine.provenance, "docs/estimation.md"))
         if c.model.modelled_on:
             out.append(
@@ -268,6 +263,14 @@ def assumptions(
         Assumption("target_peak_utilization", TARGET_PEAK_UTILIZATION, "selfhost planning headroom (docs/method.md)"),
         Assumption("redundancy", redundancy, _src(s, "redundancy")),
         Assumption("autoscaling", "on" if s.autoscaling else "off", _src(s, "autoscaling")),
+        Assumption("workload_class", w.workload_class.value, _src(w, "workload_class")),
+        Assumption(
+            "max_context_tokens",
+            round(w.max_context_tokens_resolved),
+            "profile"
+            if w.max_context_tokens
+            else f"default: {LONGEST_TO_MEAN:g}× the mean request (the KV cache must hold the longest request)",
+        ),
         Assumption("ops_fte", s.ops_fte, _src(s, "ops_fte")),
         Assumption("fte_annual_usd", s.fte_annual_usd, _src(s, "fte_annual_usd")),
         Assumption("other_monthly_usd", s.other_monthly_usd, _src(s, "other_monthly_usd")),
@@ -280,6 +283,77 @@ def assumptions(
         Assumption("cached_input_share", w.cached_input_share, _src(w, "cached_input_share")),
         Assumption("batch_share", w.batch_share, _src(w, "batch_share")),
     ]
+    return out
+
+
+def _search_assumptions(profile: Profile, work: Workload, c: SelfHostCandidate) -> list[Assumption]:
+    """What the deployment search compared and chose, and where the owned and autoscaling figures came from."""
+    s = profile.self_hosting
+    out: list[Assumption] = []
+    if c.search is not None:
+        found = c.search.found
+        gpus = sorted({f.market.gpu.id for f in found} | {r.gpu.id for r in c.search.rejected})
+        out.append(
+            Assumption(
+                "deployment_search",
+                f"{len(found)} feasible plan(s), {len(c.search.rejected)} GPU × tier that cannot serve, over "
+                f"{len(gpus)} GPU(s) × {', '.join(t.value for t in c.tiers)}",
+                "selfhost search: GPU × tier × precision × layout (TP, PP across nodes, EP), cheapest fleet "
+                "(docs/method.md §6a)",
+            )
+        )
+    tier_src = "profile" if "pricing" in s.model_fields_set else "default"
+    if tier_src == "default" and on_site(profile):
+        tier_src = "default: the data may not leave the site, so the hardware is owned"
+    out.append(Assumption("pricing", c.pricing.value, tier_src))
+    out.append(
+        Assumption(
+            "precision",
+            c.precision.value,
+            "profile"
+            if s.precisions
+            else "auto: formats the GPU runs natively without a published quality loss (bf16, fp8), cheapest kept",
+        )
+    )
+    o = c.owned
+    if c.pricing is Pricing.OWNED and o is not None:
+        figures = [
+            ("owned.gpu_purchase_usd", o.purchase_usd),
+            ("owned.amortization_years", o.amortization_years),
+            ("owned.power_w_per_gpu", o.power_w),
+            ("owned.pue", o.pue),
+            ("owned.usd_per_kwh", o.usd_per_kwh),
+            ("owned.hosting_usd_per_gpu_month", o.hosting_usd_per_gpu_month),
+        ]
+        for name, f in figures:
+            if f is None:
+                out.append(Assumption(name, None, f"unknown for {c.gpu.id}: set self_hosting.{name}"))
+            else:
+                out.append(Assumption(name, round(f.value, 4), f.source, f.as_of.isoformat() if f.as_of else None))
+    if s.autoscaling is not None:
+        cold = cold_start_s(c.model, s)
+        auto = s.autoscaling.cold_start_s == "auto"
+        out += [
+            Assumption(
+                "autoscaling.cold_start_s",
+                round(cold),
+                f"auto: {ENGINE_START_S:g} s engine start + weights at {WEIGHT_LOAD_GB_PER_S:g} GB/s"
+                if auto
+                else "profile",
+            ),
+            Assumption("autoscaling.min_replicas", s.autoscaling.min_replicas, _src(s.autoscaling, "min_replicas")),
+        ]
+    cached = work.shape.cached_share if c.engine.prefix_cache else 0.0
+    out.append(
+        Assumption(
+            "self_hosted_prefix_cache",
+            round(cached, 4),
+            "workload.cached_input_share: that share of prompt tokens is not prefilled again (vLLM/SGLang prefix "
+            "caching)"
+            if c.engine.prefix_cache
+            else f"0: {c.engine.engine.value} keeps no shared prefix cache",
+        )
+    )
     return out
 
 

@@ -24,7 +24,7 @@ from selfhost_cli.catalog.schema import Facility, GpuSpec, ModelSpec
 from selfhost_cli.costs import HOURS_PER_MONTH, daily_curve
 from selfhost_cli.deploy.estimate import weight_bytes
 from selfhost_cli.enums import Precision
-from selfhost_cli.profile import Owned, SelfHosting
+from selfhost_cli.profile import Autoscaling, Owned, SelfHosting
 
 HOURS_PER_YEAR = 8_760
 # Without a catalog power figure, a GPU's share of its server draws this many times its TDP: DGX H100 is
@@ -178,12 +178,17 @@ def cold_start_s(model: ModelSpec, s: SelfHosting) -> float:
     return ENGINE_START_S + weight_bytes(model, precision) / 1e9 / WEIGHT_LOAD_GB_PER_S
 
 
-def demand_levels(work: Workload, s: SelfHosting, model: ModelSpec) -> tuple[tuple[float, ...], int]:
+def demand_levels(
+    work: Workload, s: SelfHosting, model: ModelSpec, serverless: bool = False
+) -> tuple[tuple[float, ...], int]:
     """Demand as shares of the peak, per 15-minute slot, that an autoscaled fleet provisions for, and the
-    fewest serving replicas; (1.0,) and 1 without autoscaling (sized for the peak all day).
+    fewest serving replicas; (1.0,) and 1 without autoscaling (sized for the peak all day). A serverless
+    tier bills only running workers, so it always follows demand (with the default autoscaling settings).
 
     A slot provisions for the busiest slot until a replica started in it is ready (reaction + cold start),
     so the fleet is up before the ramp arrives."""
+    if serverless and s.autoscaling is None:
+        s = s.model_copy(update={"autoscaling": Autoscaling()})
     if s.autoscaling is None or work.peak_to_average <= 1.0:
         return (1.0,), 1
     curve = [level / work.peak_to_average for level in daily_curve(work.peak_to_average)]

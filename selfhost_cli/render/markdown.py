@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from selfhost_cli.advise import Advice
-from selfhost_cli.render.table import capacity_rows, line_items, tokens, usd
+from selfhost_cli.render.table import ALTERNATIVE_HEADERS, alternatives_rows, capacity_rows, line_items, tokens, usd
 
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -51,6 +51,8 @@ def advice_markdown(advice: Advice) -> str:
     own = advice.option("self_host")
     if own and own.capacity:
         out += ["### Capacity plan (self-hosted)\n", md_table(["item", "value"], capacity_rows(own.capacity))]
+    if any(a.feasible for a in advice.alternatives) and len(advice.alternatives) > 1:
+        out += ["### Deployments compared\n", md_table(ALTERNATIVE_HEADERS, alternatives_rows(advice))]
     if advice.flip_points:
         out += [
             "### What would flip it\n",

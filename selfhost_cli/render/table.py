@@ -78,6 +78,15 @@ def advice_view(advice: Advice) -> RenderableType:
     own = advice.option("self_host")
     if own and own.capacity:
         parts.append(simple_table("Capacity plan (self-hosted)", ["item", "value"], capacity_rows(own.capacity)))
+    if any(a.feasible for a in advice.alternatives) and len(advice.alternatives) > 1:
+        parts.append(
+            simple_table(
+                "Deployments compared (cheapest per GPU × tier, fully loaded)",
+                ALTERNATIVE_HEADERS,
+                alternatives_rows(advice),
+                right=(3, 5),
+            )
+        )
     if advice.flip_points:
         parts.append(
             simple_table(
@@ -96,13 +105,17 @@ def advice_view(advice: Advice) -> RenderableType:
     return Group(*parts)
 
 
+ALTERNATIVE_HEADERS = ["gpu", "pricing", "precision", "GPUs", "layout", "USD/month", "plan"]
+
+
 def capacity_rows(c: Capacity) -> list[tuple[str, str]]:
     spare = f", {c.spare_replicas} spare" if c.spare_replicas else ", no spare"
     fixed = " (the existing fleet)" if c.fixed_fleet else ""
     serving = f"{c.serving_replicas:g} serving on average" if c.autoscaling else f"{c.serving_replicas:g} serving"
     return [
-        ("fleet", f"{c.gpus} × {c.gpu}{fixed} = {c.replicas} replica(s) of TP{c.tp} ({serving}{spare})"),
-        ("precision / engine", f"{c.precision} / {c.engine}"),
+        ("fleet", f"{c.gpus} × {c.gpu}{fixed} = {c.replicas} replica(s) of {c.layout} ({serving}{spare})"),
+        ("replica layout", _layout_words(c)),
+        ("pricing / precision / engine", f"{c.pricing} / {c.precision} / {c.engine}"),
         (
             "per replica",
             f"{c.output_tokens_per_s_per_replica:,.0f} output tokens/s at {c.concurrency_per_replica} concurrent "
@@ -117,6 +130,36 @@ def capacity_rows(c: Capacity) -> list[tuple[str, str]]:
     ]
 
 
+def _layout_words(c: Capacity) -> str:
+    nodes = f"{c.nodes_per_replica} node(s)" if c.nodes_per_replica > 1 else "one node"
+    if c.ep > 1:
+        return f"{c.gpus_per_replica} GPUs on {nodes}: experts over {c.ep} GPUs, attention data-parallel"
+    if c.pp > 1:
+        return f"{c.gpus_per_replica} GPUs on {nodes}: {c.pp} pipeline stages of TP{c.tp}"
+    return f"{c.gpus_per_replica} GPU(s) on {nodes}: tensor parallel TP{c.tp}"
+
+
+def alternatives_rows(advice: Advice, limit: int = 8) -> list[tuple[str, ...]]:
+    """The search's best plan per GPU × tier (cheapest first, the first `limit`), and a count of the rest."""
+    feasible = [a for a in advice.alternatives if a.feasible]
+    rows: list[tuple[str, ...]] = [
+        (a.gpu, a.pricing, a.precision, f"{a.gpus:,}" if a.gpus else "—", _alt_layout(a), usd(a.monthly_usd), a.reason)
+        for a in feasible[:limit]
+    ]
+    out = len(advice.alternatives) - len(feasible)
+    hidden = len(feasible) - len(rows)
+    if hidden or out:
+        more = [f"{hidden} more feasible" if hidden else "", f"{out} GPU × tier cannot serve" if out else ""]
+        rows.append(("…", "", "", "", "", "", "; ".join(m for m in more if m) + " (JSON `alternatives` lists all)"))
+    return rows
+
+
+def _alt_layout(a: Any) -> str:
+    if a.ep > 1:
+        return f"EP{a.ep}"
+    return f"TP{a.tp}" + (f"×PP{a.pp}" if a.pp > 1 else "") if a.tp else "—"
+
+
 def line_items(o: Option) -> str:
     """The option's line items as one line: `GPU $24,995 (5,840 GPU-hour × $4.28) + ops ...`."""
     parts = []
@@ -128,7 +171,11 @@ def line_items(o: Option) -> str:
         elif i.unit == "1M tokens":
             parts.append(f"{i.label} {usd(i.monthly_usd)} ({i.quantity:,.1f}M × ${i.unit_usd:.3g})")
         elif i.unit == "GPU-hour":
-            parts.append(f"GPU {usd(i.monthly_usd)} ({i.quantity:,.0f} h × ${i.unit_usd:.2f})")
+            what = "autoscaled GPU" if i.name == "gpu_elastic" else "GPU"
+            parts.append(f"{what} {usd(i.monthly_usd)} ({i.quantity:,.0f} h × ${i.unit_usd:.2f})")
+        elif i.unit == "GPU-month":
+            what = {"gpu": "owned GPUs", "power": "power", "hosting": "hosting"}.get(i.name, i.name)
+            parts.append(f"{what} {usd(i.monthly_usd)} ({i.quantity:,.4g} × ${i.unit_usd:,.2f}/month)")
         else:
             parts.append(f"{i.name} {usd(i.monthly_usd)}")
     return " + ".join(parts).replace("+ −", "−")
