@@ -1,0 +1,35 @@
+"""Outputs quoted in the docs are what the tool prints today."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_json_md_advise_example_matches_a_fresh_run():
+    spec = importlib.util.spec_from_file_location("docs_examples", ROOT / "scripts" / "docs_examples.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    text = mod.DOC.read_text(encoding="utf-8")
+    start, end = mod._span(text)
+    import json
+
+    found: list[str] = []
+    mod.compare(json.loads(text[start:end]), mod.live(), "", False, found)
+    assert found == [], "run `python scripts/docs_examples.py update`:\n" + "\n".join(found)
+
+
+def test_the_readme_search_table_is_what_advise_prints():
+    from typer.testing import CliRunner
+
+    from selfhost_cli.cli import app
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```", readme.index("which-gpu.yaml --format markdown` (first rows)")) + 3
+    quoted = [line for line in readme[start : readme.index("```", start)].splitlines() if line.strip()]
+    out = CliRunner().invoke(app, ["advise", str(ROOT / "profiles" / "which-gpu.yaml"), "--format", "markdown"])
+    printed = out.stdout.splitlines()
+    assert quoted and all(line in printed for line in quoted)
