@@ -366,3 +366,30 @@ def test_the_longest_request_decides_memory_fit():
     assert fits.infeasible is None and long.infeasible is not None
     too_long = own(run(make(workload={"max_context_tokens": 10**7}, self_hosting={"gpu": "h100-sxm"})))
     assert "exceeds" in (too_long.infeasible or "")
+
+
+def test_an_autoscaled_hybrid_runs_its_base_only_when_needed():
+    w = {"peak_to_average": 4.0}
+    api = {"api": ["openai/gpt-4.1"]}
+    flat = run(make(workload=w, models=api, self_hosting={"gpu": "h100-sxm"}))
+    scaled = run(make(workload=w, models=api, self_hosting={"gpu": "h100-sxm", "autoscaling": True}))
+
+    def hybrid(ev: Any) -> Any:
+        return next(o for o in ev.options if o.kind is OptionKind.HYBRID)
+
+    assert "autoscaled" in hybrid(scaled).notes[0] and "autoscaled" not in hybrid(flat).notes[0]
+    assert hybrid(scaled).monthly_usd <= hybrid(flat).monthly_usd
+
+
+def test_breakeven_rows_run_on_the_same_search_as_advise():
+    from selfhost_cli.breakeven import breakeven, suitable_gpus
+
+    p = make(models={"self_hosted": "deepseek-v3"})
+    table = breakeven(p, CATALOG, suitable_gpus(CATALOG), [Pricing.ON_DEMAND])
+    a = advise(p, CATALOG, today=TODAY, with_flips=False)
+    feasible = {(x.gpu, x.pricing) for x in a.alternatives if x.feasible}
+    rows = {(r.gpu, r.pricing): r for r in table.rows}
+    for key, row in rows.items():
+        assert (row.gpus_min is not None) == (key in feasible), key
+    # a GPU that needs two nodes for one replica is a breakeven row too (not "does not fit")
+    assert rows[("h100-sxm", "on_demand")].gpus_min == 16

@@ -371,7 +371,9 @@ def price_hybrid(cand: SelfHostCandidate, api: ApiCandidate, work: Workload, pro
     """Self-host a steady base of k replicas (no spare: the API is the failover), send the peaks to the API.
 
     The monthly cost is convex in k (own cost rises linearly, the overflow bill falls ever more slowly), so
-    a ternary search finds the real-valued optimum and the best whole k is its floor or ceiling.
+    a ternary search finds the real-valued optimum and the best whole k is its floor or ceiling. When the
+    self-hosted part autoscales, it runs only the replicas the demand needs below k (never fewer than
+    `min_replicas`); the cost is then monotone in k between the endpoints, which the search also finds.
     """
     s = profile.self_hosting
     if isinstance(cand.plans, Infeasible) or cand.hourly is None or cand.fixed_gpus:
@@ -391,9 +393,19 @@ def price_hybrid(cand: SelfHostCandidate, api: ApiCandidate, work: Workload, pro
         """Share of the day's tokens above what k replicas carry."""
         return overflow_share(curve, k * plan.planned_output_tokens_per_s / work.mean_output_tokens_per_s)
 
+    # what the base must run per slot when it autoscales: the demand a cold start ahead (cand.levels)
+    need = [level * work.peak_output_tokens_per_s / plan.planned_output_tokens_per_s for level in cand.levels]
+    least = float(max(1, cand.min_replicas))
+
+    def replicas(k: float) -> float:
+        """Mean replicas the base runs: k all day, or what demand needs below k when it autoscales."""
+        if not cand.follows_demand:
+            return k
+        return sum(min(k, max(least, n)) for n in need) / len(need)
+
     def total(k: float) -> float:
         return (
-            k * plan.gpus * HOURS_PER_MONTH * hourly
+            replicas(k) * plan.gpus * HOURS_PER_MONTH * hourly
             + fixed_usd
             + api_usd_at(prices, work, work.tokens_per_day * share(k))
         )
@@ -403,7 +415,7 @@ def price_hybrid(cand: SelfHostCandidate, api: ApiCandidate, work: Workload, pro
     api_total = api_usd_at(prices, work, work.tokens_per_day * share(k))
     api_m = work.tokens_per_day * share(k) * DAYS_PER_MONTH / 1e6
     items = [
-        gpu_item(cand, k * plan.gpus * HOURS_PER_MONTH),
+        gpu_item(cand, replicas(k) * plan.gpus * HOURS_PER_MONTH),
         *people,
         LineItem(
             "api",
@@ -424,8 +436,12 @@ def price_hybrid(cand: SelfHostCandidate, api: ApiCandidate, work: Workload, pro
         sum(i.monthly_usd for i in items),
         cand.model.quality,
         notes=(
-            f"{k} replica(s) of {plan.setup.layout} carry the base load; "
-            f"{share(k):.1%} of tokens (the peaks) go to {api.id}",
+            (
+                f"up to {k} replica(s) of {plan.setup.layout}, autoscaled ({replicas(k):.3g} on average), carry "
+                if cand.follows_demand
+                else f"{k} replica(s) of {plan.setup.layout} carry "
+            )
+            + f"the base load; {share(k):.1%} of tokens (the peaks) go to {api.id}",
         ),
         smooth_usd=total(k_real),
         step_usd=plan.gpus * HOURS_PER_MONTH * hourly,
