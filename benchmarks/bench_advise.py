@@ -43,6 +43,15 @@ def main() -> None:
     loaded = {p: load_profile(p)[0] for p in profiles}
 
     baseline = timed(lambda: [load_profile(p) for p in profiles], args.repeat)
+    search_all = {"pricing": [Pricing.SPOT, Pricing.ON_DEMAND, Pricing.RESERVED_1Y, Pricing.OWNED]}
+    deepseek = loaded[ROOT / "profiles" / "which-gpu.yaml"].model_copy(
+        update={
+            "models": loaded[ROOT / "profiles" / "which-gpu.yaml"].models.model_copy(
+                update={"self_hosted": "deepseek-v3"}
+            ),
+            "self_hosting": loaded[ROOT / "profiles" / "which-gpu.yaml"].self_hosting.model_copy(update=search_all),
+        }
+    )
     cases = {
         "advise (no flip points), all profiles": lambda: [
             advise(pr, cat, today=TODAY, with_flips=False) for pr in loaded.values()
@@ -50,6 +59,9 @@ def main() -> None:
         "advise (with flip points), all profiles": lambda: [advise(pr, cat, today=TODAY) for pr in loaded.values()],
         "breakeven llama-4-70b, h100-sxm × all tiers": lambda: breakeven(
             loaded[ROOT / "profiles" / "startup.yaml"].model_copy(), cat, ["h100-sxm"], list(Pricing)
+        ),
+        "full deployment search, deepseek-v3 (every GPU × tier × precision × layout, cold cache)": lambda: advise(
+            deepseek, cat, today=TODAY, with_flips=False
         ),
     }
     print(f"baseline: load + validate {len(profiles)} profiles: {baseline * 1000:.1f} ms (median of {args.repeat})")
