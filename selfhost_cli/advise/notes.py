@@ -102,7 +102,8 @@ def warnings(
     for c in cands.self_hosts:
         h = c.hourly
         if h and h.as_of and (today - h.as_of).days > STALE_AFTER_DAYS:
-            out.append(Warning(WarningCode.STALE_PRICE, f"stale price: {c.gpu.id} GPU-hour as of {h.as_of}"))
+            what = "purchase price" if c.pricing is Pricing.OWNED else "GPU-hour"
+            out.append(Warning(WarningCode.STALE_PRICE, f"stale price: {c.gpu.id} {what} as of {h.as_of}"))
         if h is None:
             out.append(
                 Warning(

@@ -19,7 +19,7 @@ import statistics
 from dataclasses import dataclass
 
 from selfhost_cli.advise.workload import Workload
-from selfhost_cli.catalog import GpuHourly
+from selfhost_cli.catalog import SUPERSEDED_AFTER_DAYS, GpuHourly
 from selfhost_cli.catalog.schema import Facility, GpuSpec, ModelSpec
 from selfhost_cli.costs import HOURS_PER_MONTH, daily_curve
 from selfhost_cli.deploy.estimate import weight_bytes
@@ -98,10 +98,12 @@ def owned_cost(gpu: GpuSpec, owned: Owned, facility: Facility | None) -> OwnedCo
     if owned.gpu_purchase_usd is not None:
         purchase = Figure(owned.gpu_purchase_usd, profile + "gpu_purchase_usd")
     elif gpu.purchases:
-        values = [p.usd_per_gpu for p in gpu.purchases]
-        oldest = min(p.as_of for p in gpu.purchases)
-        basis = f"median of {len(values)} purchase rows" if len(values) > 1 else gpu.purchases[0].what
-        purchase = Figure(statistics.median(values), f"{basis}: " + "; ".join(p.source for p in gpu.purchases), oldest)
+        newest = max(p.as_of for p in gpu.purchases)
+        rows = [p for p in gpu.purchases if (newest - p.as_of).days <= SUPERSEDED_AFTER_DAYS]
+        values = [p.usd_per_gpu for p in rows]
+        oldest = min(p.as_of for p in rows)
+        basis = f"median of {len(values)} purchase rows" if len(values) > 1 else rows[0].what
+        purchase = Figure(statistics.median(values), f"{basis}: " + "; ".join(p.source for p in rows), oldest)
         if len(values) > 1:
             q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
     if owned.power_w_per_gpu is not None:
