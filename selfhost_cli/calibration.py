@@ -220,7 +220,7 @@ def load_user_calibration(path: Path | None) -> UserCalibrationFile:
     target = path or default_calibration_path()
     if path is None and not target.exists():
         return UserCalibrationFile()
-    return validate(UserCalibrationFile, load_file(target), "calibration file")
+    return validate(UserCalibrationFile, load_file(target, "calibration"), "calibration file")
 
 
 def engine_set(calibrations: UserCalibrationFile) -> EngineSet:
@@ -251,7 +251,7 @@ def read_bench(path: Path) -> BenchResult:
     """Parse a `vllm bench serve --save-result` JSON or a genai-perf `profile_export_genai_perf.json`."""
     from selfhost_cli.yamlio import read_text
 
-    text = read_text(path)
+    text = read_text(path, "calibration")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:

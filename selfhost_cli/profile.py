@@ -49,12 +49,17 @@ def _no_bool(value: Any) -> Any:
 
 
 Number = Annotated[float, BeforeValidator(_no_bool)]
+
+# Upper bounds on what a user can give (docs/profile.md, "Limits"): far beyond any real workload, so a typo
+# of a few zeros is caught and every figure the tool prints stays a finite, checked number.
+MAX_TOKENS_PER_DAY = 1e15  # ~30x the 2025 monthly token volume Google reported serving, per day
+MAX_GPU_HOURLY_USD = 1000.0
 Count = Annotated[int, BeforeValidator(_no_bool)]
 
 
 class Latency(Strict):
-    max_ttft_ms: Number = Field(default=2000.0, gt=0, description="time to first token at the peak")
-    min_output_tokens_per_s: Number = Field(default=20.0, gt=0, description="streaming speed per request")
+    max_ttft_ms: Number = Field(default=2000.0, gt=0, le=86_400_000, description="time to first token at the peak")
+    min_output_tokens_per_s: Number = Field(default=20.0, gt=0, le=100_000, description="streaming speed per request")
 
 
 # Default request shape when only tokens_per_day is given: a chat/RAG-like request.
@@ -70,18 +75,21 @@ class Workload(Strict):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    tokens_per_day: Number | None = Field(default=None, gt=0)
+    tokens_per_day: Number | None = Field(default=None, ge=1, le=MAX_TOKENS_PER_DAY)
     input_share: Number | None = Field(default=None, gt=0, lt=1)
-    requests_per_minute: Number | None = Field(default=None, gt=0)
-    input_tokens_per_request: Number | None = Field(default=None, gt=0)
-    output_tokens_per_request: Number | None = Field(default=None, gt=0)
+    requests_per_minute: Number | None = Field(default=None, gt=0, le=1e10)
+    input_tokens_per_request: Number | None = Field(default=None, ge=1, le=10_000_000)
+    output_tokens_per_request: Number | None = Field(default=None, ge=1, le=10_000_000)
     peak_to_average: Number = Field(default=2.0, ge=1, le=50)
     cached_input_share: Number = Field(default=0.0, ge=0, le=1)
     batch_share: Number = Field(default=0.0, ge=0, le=1)
     latency: Latency = Field(default_factory=Latency)
     workload_class: WorkloadClass = Field(default=WorkloadClass.INTERACTIVE, alias="class")
     max_context_tokens: Count | None = Field(
-        default=None, gt=0, description="longest prompt + output a request may need (KV cache is sized for it)"
+        default=None,
+        gt=0,
+        le=100_000_000,
+        description="longest prompt + output a request may need (KV cache is sized for it)",
     )
 
     @model_validator(mode="after")
@@ -165,7 +173,7 @@ def _sampling_from_bool(value: Any) -> Any:
 
 class Customization(Strict):
     fine_tuned_weights: bool = False
-    lora_adapters: Count = Field(default=0, ge=0)
+    lora_adapters: Count = Field(default=0, ge=0, le=100_000)
     custom_sampling: Annotated[CustomSampling, BeforeValidator(_sampling_from_bool)] = CustomSampling.NONE
     inference_time_techniques: list[str] = Field(default_factory=list)
 
@@ -174,9 +182,9 @@ class InlineApi(Strict):
     """An API offering written into the profile (a negotiated price, a provider not in the catalog)."""
 
     id: str = Field(min_length=3)
-    input_usd_per_1m: Number = Field(ge=0)
-    output_usd_per_1m: Number = Field(ge=0)
-    cached_input_usd_per_1m: Number | None = Field(default=None, ge=0)
+    input_usd_per_1m: Number = Field(ge=0, le=10_000)
+    output_usd_per_1m: Number = Field(ge=0, le=10_000)
+    cached_input_usd_per_1m: Number | None = Field(default=None, ge=0, le=10_000)
     batch_discount: Number | None = Field(default=None, ge=0, lt=1)
     open_weight_model: str | None = Field(default=None, description="catalog model id it serves, if any")
     capabilities: Capabilities | None = Field(default=None, description="what your contract gives; unknown if absent")
@@ -228,14 +236,15 @@ class Models(Strict):
 class Autoscaling(Strict):
     """Replicas follow the daily curve: never below `min_replicas`, started `cold_start_s` ahead of demand."""
 
-    min_replicas: Count = Field(default=1, ge=0)
+    min_replicas: Count = Field(default=1, ge=0, le=100_000)
     cold_start_s: Number | Literal["auto"] = Field(default="auto", description="auto: weights load time")
 
     @model_validator(mode="before")
     @classmethod
     def _number_or_auto(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("cold_start_s"), (int, float)) and data["cold_start_s"] < 0:
-            raise ValueError("cold_start_s must be at least 0 (or auto)")
+        value = data.get("cold_start_s") if isinstance(data, dict) else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and not 0 <= value <= 86_400:
+            raise ValueError("cold_start_s must be between 0 and 86,400 seconds (or auto)")
         return data
 
 
@@ -251,12 +260,14 @@ def _autoscaling_from_bool(value: Any) -> Any:
 class Owned(Strict):
     """Owned hardware (`pricing: owned`); anything left out comes from the catalog's sourced defaults."""
 
-    gpu_purchase_usd: Number | None = Field(default=None, gt=0, description="per GPU, with server and network share")
+    gpu_purchase_usd: Number | None = Field(
+        default=None, gt=0, le=10_000_000, description="per GPU, with server and network share"
+    )
     amortization_years: Number | None = Field(default=None, gt=0, le=15)
-    power_w_per_gpu: Number | None = Field(default=None, gt=0, description="with the host's share")
+    power_w_per_gpu: Number | None = Field(default=None, gt=0, le=100_000, description="with the host's share")
     pue: Number | None = Field(default=None, ge=1, le=3)
     usd_per_kwh: Number | None = Field(default=None, ge=0, le=2)
-    hosting_usd_per_gpu_month: Number | None = Field(default=None, ge=0)
+    hosting_usd_per_gpu_month: Number | None = Field(default=None, ge=0, le=100_000)
 
 
 def _one_or_list(value: Any) -> Any:
@@ -271,17 +282,19 @@ class SelfHosting(Strict):
         default=AUTO, min_length=1, description="an id, a list of ids, or auto (every GPU with a price)"
     )
     pricing: Annotated[Pricing | list[Pricing], BeforeValidator(_one_or_list)] = Pricing.ON_DEMAND
-    gpu_hourly_usd: Number | None = Field(default=None, gt=0)
-    gpus: Count | None = Field(default=None, gt=0)
+    gpu_hourly_usd: Number | None = Field(default=None, gt=0, le=MAX_GPU_HOURLY_USD)
+    gpus: Count | None = Field(default=None, gt=0, le=1_000_000)
     precision: Annotated[Precision | list[Precision] | Literal["auto"] | None, BeforeValidator(_one_or_list)] = None
     engine: Engine = Engine.VLLM
     redundancy: Redundancy = Redundancy.N_PLUS_1
     autoscaling: Annotated[Autoscaling | None, BeforeValidator(_autoscaling_from_bool)] = None
-    max_gpus: Count | None = Field(default=None, gt=0, description="cap on the fleet the search may build")
+    max_gpus: Count | None = Field(
+        default=None, gt=0, le=1_000_000, description="cap on the fleet the search may build"
+    )
     owned: Owned = Field(default_factory=Owned)
-    ops_fte: Number = Field(default=1.0, ge=0)
-    fte_annual_usd: Number = Field(default=200_000.0, ge=0)
-    other_monthly_usd: Number = Field(default=2_000.0, ge=0)
+    ops_fte: Number = Field(default=1.0, ge=0, le=10_000)
+    fte_annual_usd: Number = Field(default=200_000.0, ge=0, le=100_000_000)
+    other_monthly_usd: Number = Field(default=2_000.0, ge=0, le=1e10)
 
     @model_validator(mode="after")
     def _override_prices_one_gpu(self) -> SelfHosting:
@@ -323,9 +336,9 @@ class Team(Strict):
 
 
 class Budget(Strict):
-    max_monthly_usd: Number | None = Field(default=None, gt=0)
-    max_increase_usd: Number | None = Field(default=None, ge=0)
-    max_increase_pct: Number | None = Field(default=None, ge=0)
+    max_monthly_usd: Number | None = Field(default=None, gt=0, le=1e12)
+    max_increase_usd: Number | None = Field(default=None, ge=0, le=1e12)
+    max_increase_pct: Number | None = Field(default=None, ge=0, le=1e6)
 
 
 class Profile(Strict):
@@ -381,7 +394,7 @@ def check_ids(profile: Profile, doc: Document, catalog: Catalog) -> None:
 
 def load_profile(path: str | Path, overrides: list[str] | None = None) -> tuple[Profile, Document]:
     """Read, apply `--set KEY=VALUE` overrides, validate; errors name the file and line."""
-    doc = load_file(path)
+    doc = load_file(path, "profile")
     if not doc.data and doc.data != {}:
         return validate(Profile, doc, "profile"), doc
     if isinstance(doc.data, dict):

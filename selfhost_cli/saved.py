@@ -54,7 +54,7 @@ class SavedAdvice(_Lenient):
 
 def load_saved_advice(path: Path) -> SavedAdvice:
     """Read a saved advise JSON; anything else is an input error with its line."""
-    text = read_text(path)
+    text = read_text(path, "baseline")
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:

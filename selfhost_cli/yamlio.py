@@ -33,6 +33,22 @@ class _Loader(_BaseLoader):
 _Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_NO_DOT, list("-+0123456789"))
 
 
+# Inputs are bounded before they are parsed: a profile is a page of YAML, a catalog or a benchmark result a
+# few megabytes (LiteLLM's whole price file is ~1.5 MB). Anything larger is refused, not read.
+MAX_BYTES = {
+    "profile": 1 << 20,
+    "catalog": 32 << 20,
+    "calibration": 32 << 20,
+    "baseline": 32 << 20,
+    "file": 32 << 20,
+}
+# YAML aliases can make a small file expand into an enormous tree (the "billion laughs"): the number of
+# values built, counting every alias expansion, and the nesting depth are capped while building.
+MAX_NODES = {"profile": 10_000, "file": 300_000}
+MAX_DEPTH = 64
+MAX_SCALAR_CHARS = 100_000
+
+
 @dataclass
 class Document:
     """A parsed file: the plain data and the line (1-based) where each key path starts."""
@@ -40,6 +56,8 @@ class Document:
     path: str
     data: Any
     lines: dict[Loc, int] = field(default_factory=dict)
+    built: int = 0  # values built so far (aliases counted each time they are expanded)
+    max_nodes: int = MAX_NODES["file"]
 
     def line_of(self, loc: Sequence[str | int]) -> int:
         """Line of the longest prefix of `loc` that the file has (a missing key: its parent's line)."""
@@ -49,8 +67,20 @@ class Document:
         return self.lines.get(key, 1)
 
 
-def read_text(path: str | Path) -> str:
-    """The file's text, or an InputFileError saying why it cannot be read."""
+def read_text(path: str | Path, kind: str = "file") -> str:
+    """The file's text, or an InputFileError saying why it cannot be read (or that it is too large)."""
+    limit = MAX_BYTES.get(kind, MAX_BYTES["file"])
+    try:
+        size = Path(path).stat().st_size
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: no such file", hint="check the path") from None
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read ({exc.strerror})") from None
+    if size > limit:
+        raise InputFileError(
+            f"{path}:1: the {kind} is {size / 2**20:.1f} MiB; at most {limit / 2**20:g} MiB is read",
+            hint="a profile is a page of YAML; split or trim the file",
+        )
     try:
         return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -63,7 +93,7 @@ def read_text(path: str | Path) -> str:
         raise InputFileError(f"{path}: cannot read ({exc.strerror})") from None
 
 
-def parse(text: str, path: str = "<string>") -> Document:
+def parse(text: str, path: str = "<string>", kind: str = "file") -> Document:
     """Parse YAML (JSON is YAML) into plain data plus a line map; duplicate keys are errors."""
     try:
         node = yaml.compose(text, Loader=_Loader)
@@ -75,7 +105,7 @@ def parse(text: str, path: str = "<string>") -> Document:
             f"{path}:{line}: not valid YAML: {problem}",
             hint="check indentation, colons and closing brackets near that line",
         ) from None
-    doc = Document(path=path, data=None)
+    doc = Document(path=path, data=None, max_nodes=MAX_NODES.get(kind, MAX_NODES["file"]))
     if node is None:
         return doc
     loader = _Loader("")
@@ -83,8 +113,24 @@ def parse(text: str, path: str = "<string>") -> Document:
     return doc
 
 
+def _budget(node: yaml.Node, loc: Loc, doc: Document) -> None:
+    """Count one value built; refuse alias bombs and absurd nesting before they cost time or memory."""
+    doc.built += 1
+    if doc.built <= doc.max_nodes and len(loc) <= MAX_DEPTH:
+        return
+    where = f"{doc.path}:{node.start_mark.line + 1}: {_dotted(loc) or '(top)'}"
+    if doc.built > doc.max_nodes:
+        raise InputFileError(
+            f"{where}: the file expands to more than {doc.max_nodes:,} values (YAML aliases repeated inside aliases?)",
+            hint="write the values out, or use fewer nested *aliases",
+        )
+    if len(loc) > MAX_DEPTH:
+        raise InputFileError(f"{where}: nested more than {MAX_DEPTH} levels deep", hint="flatten the structure")
+
+
 def _build(node: yaml.Node, loc: Loc, doc: Document, loader: Any, path: frozenset[int] = frozenset()) -> Any:
     """Plain data from a node, recording each key's line; `path` holds the nodes above, to stop recursive aliases."""
+    _budget(node, loc, doc)
     doc.lines.setdefault(loc, node.start_mark.line + 1)
     if id(node) in path:
         raise InputFileError(
@@ -137,6 +183,12 @@ def _mapping(node: yaml.MappingNode, loc: Loc, doc: Document, loader: Any, path:
 def _scalar(node: yaml.Node, doc: Document, loader: Any, loc: Loc = ()) -> Any:
     """Construct a scalar; a value YAML cannot construct (a date like 2026-13-01, an unknown tag) is a
     located error."""
+    if isinstance(node, yaml.ScalarNode) and len(node.value) > MAX_SCALAR_CHARS:
+        raise InputFileError(
+            f"{doc.path}:{node.start_mark.line + 1}: {_dotted(loc) or '(top)'}: a value of {len(node.value):,} "
+            f"characters; at most {MAX_SCALAR_CHARS:,} are read",
+            hint="ids, names and notes are short text",
+        )
     try:
         return loader.construct_object(node, deep=True)
     except (ValueError, OverflowError, yaml.YAMLError) as exc:
@@ -153,9 +205,9 @@ def _scalar(node: yaml.Node, doc: Document, loader: Any, loc: Loc = ()) -> Any:
         ) from None
 
 
-def load_file(path: str | Path) -> Document:
-    """Read and parse one YAML or JSON file."""
-    return parse(read_text(path), str(path))
+def load_file(path: str | Path, kind: str = "file") -> Document:
+    """Read and parse one YAML or JSON file of a kind (`profile`, `catalog`, ...: it sets the size limit)."""
+    return parse(read_text(path, kind), str(path), kind)
 
 
 def _dotted(loc: Sequence[Any]) -> str:

@@ -328,7 +328,7 @@ def test_init_into_a_missing_folder_names_the_file(tmp_path: Path) -> None:
         (
             "negative.yaml",
             "version: 1\nworkload:\n  tokens_per_day: -5\n",
-            "negative.yaml:3: workload.tokens_per_day: must be greater than 0 (got -5)",
+            "negative.yaml:3: workload.tokens_per_day: must be at least 1 (got -5)",
         ),
     ],
 )

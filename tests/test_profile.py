@@ -86,7 +86,7 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
 
 def test_negative_number(tmp_path: Path) -> None:
     msg = _load_error(tmp_path, "neg.yaml", "version: 1\nworkload:\n  tokens_per_day: -5\n")
-    assert msg == "neg.yaml:3: workload.tokens_per_day: must be greater than 0 (got -5)"
+    assert msg == "neg.yaml:3: workload.tokens_per_day: must be at least 1 (got -5)"
 
 
 def test_wrong_enum_value_suggests_the_close_one(tmp_path: Path) -> None:
@@ -412,7 +412,7 @@ def test_set_overrides_a_value(tmp_path: Path) -> None:
 
 def test_set_value_is_validated_like_the_file(tmp_path: Path) -> None:
     msg = _load_error(tmp_path, "t.yaml", TPD, ["workload.tokens_per_day=-1"])
-    assert msg == "--set: workload.tokens_per_day: must be greater than 0 (got -1)"
+    assert msg == "--set: workload.tokens_per_day: must be at least 1 (got -1)"
     msg = _load_error(tmp_path, "t.yaml", TPD, ["workload.tokens_per_day=2M"])
     assert msg == (
         "--set: workload.tokens_per_day: must be a number (got '2M'); "

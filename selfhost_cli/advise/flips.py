@@ -11,8 +11,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from selfhost_cli.enums import Decision, Residency, ThirdParty
-from selfhost_cli.profile import Profile, with_setting
+from selfhost_cli.profile import MAX_GPU_HOURLY_USD, MAX_TOKENS_PER_DAY, Profile, with_setting
 
 DecideFor = Callable[[Profile], Decision]
 
@@ -68,7 +70,11 @@ def numeric_flip(
     not `start`, rounded outward and checked; None when the decision holds over the whole range."""
 
     def at(value: float) -> Decision:
-        return decide_for(with_setting(profile, key, _tidy(value)))
+        try:
+            changed = with_setting(profile, key, _tidy(value))
+        except ValidationError:  # beyond the key's stated limits: no flip there
+            return start
+        return decide_for(changed)
 
     end = factor_range[1] if up else factor_range[0]
     previous, found = 1.0, None
@@ -139,7 +145,8 @@ def flip_points(
     flips = [] if cost_decides else constraint_flips(profile, start, decide_for)
     if cost_decides:
         for up in (True, False):
-            got = numeric_flip(profile, "workload.tokens_per_day", tokens_per_day, start, decide_for, (1e-4, 1e4), up)
+            span = (max(1e-4, 1 / tokens_per_day), min(1e4, MAX_TOKENS_PER_DAY / tokens_per_day))
+            got = numeric_flip(profile, "workload.tokens_per_day", tokens_per_day, start, decide_for, span, up)
             if got:
                 value, decision = got
                 flips.append(
@@ -155,9 +162,8 @@ def flip_points(
             base = profile
             for key, value in pinned:
                 base = with_setting(base, key, value)
-            got = numeric_flip(
-                base, "self_hosting.gpu_hourly_usd", gpu_hourly_usd, start, decide_for, (1e-2, 1e2), up, 3
-            )
+            span = (1e-2, min(1e2, MAX_GPU_HOURLY_USD / gpu_hourly_usd))
+            got = numeric_flip(base, "self_hosting.gpu_hourly_usd", gpu_hourly_usd, start, decide_for, span, up, 3)
             if got:
                 also = tuple(f"{k}={_yaml(v)}" for k, v in pinned)
                 flips.append(

@@ -150,7 +150,7 @@ def load(user_files: Sequence[str | Path] = ()) -> Catalog:
     """Bundled catalogs with each user file merged over them, in order."""
     catalog = bundled()
     for path in user_files:
-        doc = load_file(path)
+        doc = load_file(path, "catalog")
         catalog = catalog.merged(validate(UserCatalogFile, doc, "catalog"), str(path))
     return catalog
 

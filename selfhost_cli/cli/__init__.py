@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import math
 import os
 import sys
 import tempfile
@@ -161,6 +162,15 @@ def warn_all(warnings: list[str]) -> None:
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (people), json (programs) or markdown (PRs).")]
 BasicFormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (people) or json (programs).")]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write here (atomically) instead of stdout.")]
+
+
+def finite(value: float | None) -> float | None:
+    """A number flag must be finite: typer reads `inf` and `nan` as floats, and NaN passes every range."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"must be a finite number (got {value})")
+    return value
+
+
 SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override a profile key, e.g. --set workload.tokens_per_day=2e9 (repeatable)."),

@@ -21,6 +21,7 @@ from selfhost_cli.cli import (
     _profile,
     app,
     emit,
+    finite,
     handles_errors,
     render_table,
     warn_all,
@@ -39,15 +40,28 @@ from selfhost_cli.saved import load_saved_advice
 def check_cmd(
     profiles: Annotated[list[Path], typer.Argument(help="Profiles to gate.")],
     max_monthly_usd: Annotated[
-        float | None, typer.Option("--max-monthly-usd", min=0, help="Fail above this monthly cost.")
+        float | None,
+        typer.Option("--max-monthly-usd", min=0, max=1e12, callback=finite, help="Fail above this monthly cost."),
     ] = None,
     max_increase_usd: Annotated[
         float | None,
-        typer.Option("--max-increase-usd", min=0, help="Fail if cost rises more than this over the baseline."),
+        typer.Option(
+            "--max-increase-usd",
+            min=0,
+            max=1e12,
+            callback=finite,
+            help="Fail if cost rises more than this over the baseline.",
+        ),
     ] = None,
     max_increase_pct: Annotated[
         float | None,
-        typer.Option("--max-increase-pct", min=0, help="Fail if cost rises more than this percent over the baseline."),
+        typer.Option(
+            "--max-increase-pct",
+            min=0,
+            max=1e6,
+            callback=finite,
+            help="Fail if cost rises more than this percent over the baseline.",
+        ),
     ] = None,
     baseline: Annotated[
         Path | None, typer.Option("--baseline", help="A saved advise JSON, or a profile, to compare with.")

@@ -23,6 +23,7 @@ from selfhost_cli.cli import (
     app,
     catalog_app,
     emit,
+    finite,
     handles_errors,
     render_table,
     warn_all,
@@ -76,19 +77,24 @@ def estimate_cmd(
     model: Annotated[str, typer.Option("--model", help="Catalog model id, e.g. llama-3.3-70b.")],
     gpu: Annotated[str, typer.Option("--gpu", help="Catalog GPU id, e.g. h100-sxm.")],
     gpus: Annotated[
-        int | None, typer.Option("--gpus", min=1, help="GPUs in the deployment (default: the fewest that fit).")
+        int | None,
+        typer.Option("--gpus", min=1, max=1_000_000, help="GPUs in the deployment (default: the fewest that fit)."),
     ] = None,
-    tp: Annotated[int | None, typer.Option("--tp", min=1, help="Tensor-parallel degree per replica.")] = None,
+    tp: Annotated[int | None, typer.Option("--tp", min=1, max=1024, help="Tensor-parallel degree per replica.")] = None,
     precision: Annotated[
         Precision | None, typer.Option("--precision", help="Weight format (default: fp8 where the GPU runs it).")
     ] = None,
     engine: Annotated[
         Engine, typer.Option("--engine", help="Serving engine; ideal = hardware limit, no software overhead.")
     ] = Engine.VLLM,
-    input_tokens: Annotated[int, typer.Option("--input-tokens", min=1, help="Prompt tokens per request.")] = 1000,
-    output_tokens: Annotated[int, typer.Option("--output-tokens", min=1, help="Generated tokens per request.")] = 200,
+    input_tokens: Annotated[
+        int, typer.Option("--input-tokens", min=1, max=10_000_000, help="Prompt tokens per request.")
+    ] = 1000,
+    output_tokens: Annotated[
+        int, typer.Option("--output-tokens", min=1, max=10_000_000, help="Generated tokens per request.")
+    ] = 200,
     concurrency: Annotated[
-        int | None, typer.Option("--concurrency", min=1, help="Requests in flight, whole deployment.")
+        int | None, typer.Option("--concurrency", min=1, max=100_000_000, help="Requests in flight, whole deployment.")
     ] = None,
     max_throughput: Annotated[
         bool, typer.Option("--max-throughput", help="Largest concurrency that fits in memory (default).")
@@ -144,21 +150,29 @@ def breakeven_cmd(
         typer.Option("--api", help="API offering id (repeatable; default: same model, else its size class)."),
     ] = None,
     api_price_in: Annotated[
-        float | None, typer.Option("--api-price-in", min=0, help="Ad-hoc API: USD per 1M input tokens.")
+        float | None,
+        typer.Option("--api-price-in", min=0, max=10_000, callback=finite, help="Ad-hoc API: USD per 1M input tokens."),
     ] = None,
     api_price_out: Annotated[
-        float | None, typer.Option("--api-price-out", min=0, help="Ad-hoc API: USD per 1M output tokens.")
+        float | None,
+        typer.Option(
+            "--api-price-out", min=0, max=10_000, callback=finite, help="Ad-hoc API: USD per 1M output tokens."
+        ),
     ] = None,
     gpu_hourly_usd: Annotated[
-        float | None, typer.Option("--gpu-hourly-usd", min=0.0001, help="Override the GPU-hour price.")
+        float | None,
+        typer.Option("--gpu-hourly-usd", min=0.0001, max=1000, callback=finite, help="Override the GPU-hour price."),
     ] = None,
     precision: Annotated[Precision | None, typer.Option("--precision", help="Weight format.")] = None,
     ops_fte: Annotated[
-        float | None, typer.Option("--ops-fte", min=0, help="Engineers' time on the platform (FTE).")
+        float | None,
+        typer.Option("--ops-fte", min=0, max=10_000, callback=finite, help="Engineers' time on the platform (FTE)."),
     ] = None,
     input_share: Annotated[
         float | None,
-        typer.Option("--input-share", min=0.01, max=0.99, help="Share of tokens that are input (default 0.75)."),
+        typer.Option(
+            "--input-share", min=0.01, max=0.99, callback=finite, help="Share of tokens that are input (default 0.75)."
+        ),
     ] = None,
     profile: Annotated[
         Path | None, typer.Option("--profile", help="Take workload shape, latency, ops and prices from a profile.")
