@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import math
 import os
 import statistics
 from dataclasses import dataclass, replace
@@ -260,9 +261,9 @@ def read_bench(path: Path) -> BenchResult:
         raise InputFileError(f"{path}:1: expected a JSON object")
     try:
         if "output_throughput" in doc:
-            return _vllm(doc)
+            return _measured(_vllm(doc), path)
         if "output_token_throughput" in doc:
-            return _genai_perf(doc)
+            return _measured(_genai_perf(doc), path)
     except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
         raise InputFileError(
             f"{path}:1: missing or malformed field {exc}",
@@ -272,6 +273,22 @@ def read_bench(path: Path) -> BenchResult:
         f"{path}:1: not a vllm bench serve or genai-perf result",
         hint="vllm: `vllm bench serve ... --save-result`; genai-perf: profile_export_genai_perf.json",
     )
+
+
+def _measured(bench: BenchResult, path: Path) -> BenchResult:
+    """A measurement to fit to must be a positive, finite number (NaN, inf and 0 come from failed runs)."""
+    fields = {
+        "output throughput": bench.output_tokens_per_s,
+        "input tokens per request": bench.input_tokens,
+        "output tokens per request": bench.output_tokens,
+    }
+    for name, value in fields.items():
+        if not math.isfinite(value) or value <= 0:
+            raise InputFileError(
+                f"{path}:1: {name} is {value:g}: a completed benchmark measures a positive number",
+                hint="the run may have failed (no request completed); rerun the benchmark",
+            )
+    return bench
 
 
 def _vllm(doc: dict[str, Any]) -> BenchResult:

@@ -91,9 +91,10 @@ def estimate_report(
         # the smallest TP that holds the load; else the largest allowed, and the estimate says why it fails
         allowed = [t for t in tp_candidates(gpu) if gpus is None or (t <= gpus and gpus % t == 0)] or [1]
         tp = smallest_fitting_tp(base, input_tokens, output_tokens, gpus, concurrency) or allowed[-1]
-    if tp > gpu.max_gpus_per_node:
+    if tp > gpu.max_gpus_per_node and gpu.multi_node:
         warnings.append(
-            f"TP{tp} spans nodes ({gpu.id} nodes hold {gpu.max_gpus_per_node}); the estimate assumes in-node links"
+            f"TP{tp} spans nodes ({gpu.id} nodes hold {gpu.max_gpus_per_node}): all-reduces cross the "
+            f"{gpu.scale_out.kind} network ({gpu.scale_out.gb_per_s:g} GB/s per GPU)"
         )
     setup = Setup(model, gpu, precision, base.engine, tp)
     total = gpus or tp

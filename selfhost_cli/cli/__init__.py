@@ -50,6 +50,7 @@ class State:
 
     catalog_files: list[Path] = []
     no_color: bool = False
+    inputs: set[Path] = set()  # files this run reads (`--out` never overwrites one)
 
 
 def _version(value: bool) -> None:
@@ -75,6 +76,7 @@ def main_callback(
 ) -> None:
     """selfhost: decide between a hosted API and self-hosting, with every number sourced."""
     State.catalog_files = list(catalog or [])
+    State.inputs = set()
     State.no_color = no_color or bool(os.environ.get("NO_COLOR"))
 
 
@@ -110,12 +112,12 @@ def _err(text: str) -> None:
 
 
 def _catalog() -> catalog_mod.Catalog:
-    return catalog_mod.load(State.catalog_files)
+    return catalog_mod.load([reading(p) for p in State.catalog_files])
 
 
 def _profile(path: Path, sets: list[str] | None, cat: catalog_mod.Catalog) -> Profile:
     """Load a profile and check the catalog ids it names (unknown ones are errors at their line)."""
-    prof, doc = load_profile(path, sets)
+    prof, doc = load_profile(reading(path), sets)
     check_ids(prof, doc, cat)
     return prof
 
@@ -130,13 +132,23 @@ def render_table(renderable: RenderableType, width: int | None = None) -> str:
     return buffer.getvalue()
 
 
+def reading(path: Path) -> Path:
+    """Note a file this run reads, so that `--out` can refuse to overwrite it."""
+    State.inputs.add(path.resolve())
+    return path
+
+
 def emit(text: str, out: Path | None) -> None:
-    """Write to stdout, or atomically to `out` (temp file in the same folder, then rename)."""
-    if out is None:
+    """Write to stdout (`out` None or `-`), or atomically to `out`: a temp file in the same folder, then a
+    rename. The file gets the mode an ordinary write would (the umask's, or the replaced file's own), and a
+    file this run reads is never overwritten."""
+    if out is None or str(out) == "-":
         sys.stdout.write(text)
         return
     if out.is_dir():
         raise UsageError(f"cannot write {out}: it is a folder", hint="name a file in it")
+    if out.resolve() in State.inputs:
+        raise UsageError(f"cannot write {out}: it is an input of this run", hint="name another --out file")
     folder = out.resolve().parent
     if not folder.is_dir():
         raise UsageError(f"cannot write {out}: folder {folder} does not exist")
@@ -147,11 +159,22 @@ def emit(text: str, out: Path | None) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        os.chmod(tmp, _mode_for(out))
         os.replace(tmp, out)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise UsageError(f"cannot write {out}: {exc.strerror}") from None
     _err(f"wrote {out}")
+
+
+def _mode_for(out: Path) -> int:
+    """An existing file keeps its mode; a new one gets 0666 less the umask (0644 under 022), as `open` gives."""
+    try:
+        return out.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def warn_all(warnings: list[str]) -> None:
@@ -231,7 +254,7 @@ def init_cmd(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a fully commented starter profile."""
-    if file.exists() and not force:
+    if str(file) != "-" and file.exists() and not force:
         raise UsageError(f"{file} exists", hint="pass --force to overwrite it")
     emit(STARTER_PROFILE.read_text(encoding="utf-8"), file)
 

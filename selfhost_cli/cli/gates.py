@@ -23,11 +23,12 @@ from selfhost_cli.cli import (
     emit,
     finite,
     handles_errors,
+    reading,
     render_table,
     warn_all,
 )
 from selfhost_cli.deploy.engines import EngineSet
-from selfhost_cli.errors import ExitCode
+from selfhost_cli.errors import ExitCode, UsageError
 from selfhost_cli.render import Format
 from selfhost_cli.render import json_ as jr
 from selfhost_cli.saved import load_saved_advice
@@ -78,6 +79,20 @@ def check_cmd(
     """CI budget gate: evaluate profiles against budgets and a baseline; exit 1 if any gate fails."""
     from selfhost_cli.render import check_view
 
+    needs_base = [
+        flag
+        for flag, given in (
+            ("--max-increase-usd", max_increase_usd is not None),
+            ("--max-increase-pct", max_increase_pct is not None),
+            ("--fail-on-decision-change", fail_on_decision_change),
+        )
+        if given
+    ]
+    if needs_base and baseline is None:
+        raise UsageError(
+            f"{', '.join(needs_base)} compare with a baseline, and none was given: the gate cannot run",
+            hint="add --baseline main.json (a saved `advise --format json` or `check --format json`, or a profile)",
+        )
     engines = _engines(calibration)
     cat = _catalog()
     results: list[GateResult] = []
@@ -152,7 +167,7 @@ def diff_cmd(
 def _diff_side(path: Path, cat: catalog_mod.Catalog, engines: EngineSet) -> dict[str, Any]:
     """Decision, chosen monthly cost and self-hosted GPUs, from a saved JSON or a profile evaluated now."""
     if path.suffix.lower() == ".json":
-        saved = load_saved_advice(path)
+        saved = load_saved_advice(reading(path))
         own = saved.self_host
         return {
             "source": str(path),

@@ -196,6 +196,8 @@ def breakeven_cmd(
         cat.gpu(g)
     for a in api or []:
         cat.api(a)
+    if set_ and profile is None:
+        raise UsageError("--set changes a profile, and breakeven was given none", hint="add --profile PROFILE")
     base = _breakeven_profile(cat, profile, set_, model, api, gpu_hourly_usd, precision, ops_fte, input_share)
     adhoc = ApiPrices(api_price_in, api_price_out) if api_price_in is not None and api_price_out is not None else None
     result = breakeven(base, cat, gpu or suitable_gpus(cat), list(pricing or []), adhoc, engines=engines)

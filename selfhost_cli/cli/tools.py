@@ -23,6 +23,7 @@ from selfhost_cli.cli import (
     emit,
     handles_errors,
     prices_app,
+    reading,
     render_table,
     warn_all,
 )
@@ -47,7 +48,14 @@ def accuracy_cmd(
     from selfhost_cli.render import estimate_view
 
     _no_markdown(fmt)
-    rows = tuple(r for r in bundled_rows() if engine is None or r.engine is engine)
+    everything = bundled_rows()
+    rows = tuple(r for r in everything if engine is None or r.engine is engine)
+    if not rows:
+        have = sorted({r.engine.value for r in everything if r.engine})
+        raise UsageError(
+            f"no calibration row was measured with --engine {engine.value if engine else ''}: nothing to compare",
+            hint=f"engines with published rows: {', '.join(have)}",
+        )
     acc = accuracy(catalog_mod.bundled(), rows)
     if fmt is Format.JSON:
         payload = {
@@ -198,7 +206,7 @@ def prices_import_cmd(
         date = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
     except ValueError:
         raise UsageError(f"--as-of {as_of}: not a date", hint="write it YYYY-MM-DD") from None
-    result = convert(read_text(file), str(file), source.value, catalog_mod.bundled(), date, provider=provider)
+    result = convert(read_text(reading(file)), str(file), source.value, catalog_mod.bundled(), date, provider=provider)
     catalog_text = dump(result.file)
     counts = {
         "apis": len(result.file.apis),

@@ -245,7 +245,7 @@ class Memory:
     usable_gb: float
     weights_gb: float
     reserve_gb: float
-    kv_cache_gb: float  # what is left for the KV cache (negative: the weights do not fit)
+    kv_cache_gb: float  # what is left for the KV cache (0 when the weights do not fit)
     kv_per_sequence_gb: float
     max_sequences: int  # sequences whose KV cache fits at the request shape
 
@@ -265,12 +265,12 @@ def memory(setup: Setup, input_tokens: float, output_tokens: float, longest_toke
     weights_gb = weight_bytes_per_gpu(setup) / 1e9
     usable = setup.usable_memory_gb
     reserve = setup.device_gb - usable
-    kv_gb = usable - weights_gb
+    kv_gb = max(usable - weights_gb, 0.0)  # never negative: weights that do not fit leave no KV cache
     full = max(input_tokens + output_tokens, longest_tokens)
     mean = input_tokens + output_tokens / 2
     per_seq = kv_per_token(setup, mean) * mean / 1e9
     whole = kv_per_token(setup, full) * full / 1e9
-    max_seqs = int(kv_gb / per_seq) if kv_gb >= whole and per_seq > 0 else 0
+    max_seqs = int(kv_gb / per_seq) if usable > weights_gb and kv_gb >= whole and per_seq > 0 else 0
     if setup.ep > 1:
         max_seqs *= setup.ep
     return Memory(setup.device_gb, usable, weights_gb, reserve, kv_gb, per_seq, max_seqs)
@@ -549,14 +549,34 @@ class Estimate:
         return self.output_tokens_per_s / self.gpus if self.gpus else 0.0
 
 
+def layout_problem(setup: Setup, request_tokens: float) -> str | None:
+    """Why a layout cannot run at all, before any memory or speed: the request exceeds the model's context,
+    TP does not divide the attention heads (or the KV heads evenly), or TP spans nodes the GPU cannot join."""
+    model, tp = setup.model, setup.tp
+    if request_tokens > model.context_length:
+        return f"a {request_tokens:,.0f}-token request exceeds {model.id}'s {model.context_length:,}-token context"
+    if model.attention_heads % tp:
+        return f"TP{tp} does not divide {model.id}'s {model.attention_heads} attention heads"
+    if not model.mla and model.kv_heads % tp and tp % model.kv_heads:
+        return f"TP{tp} neither divides nor is a multiple of {model.id}'s {model.kv_heads} KV heads"
+    if tp > setup.gpu.max_gpus_per_node and not setup.gpu.multi_node:
+        return (
+            f"TP{tp} spans {math.ceil(tp / setup.gpu.max_gpus_per_node)} boxes of {setup.gpu.max_gpus_per_node} "
+            f"{setup.gpu.id}, which have no scale-out network in the catalog"
+        )
+    return None
+
+
 def estimate_deployment(
     setup: Setup, gpus: int, input_tokens: float, output_tokens: float, concurrency: float | None
 ) -> Estimate:
     """Steady-state estimate; `concurrency` None = the most that fits in memory (max throughput)."""
     replicas = gpus // setup.tp
     mem = memory(setup, input_tokens, output_tokens)
-    why_not = None
-    if replicas < 1:
+    why_not = layout_problem(setup, input_tokens + output_tokens)
+    if why_not:
+        pass
+    elif replicas < 1:
         why_not = f"{gpus} GPU(s) cannot hold one TP{setup.tp} replica"
     elif not mem.fits:
         why_not = (

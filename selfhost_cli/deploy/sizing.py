@@ -13,6 +13,7 @@ from selfhost_cli.deploy.estimate import (
     Setup,
     SteadyState,
     concurrency_for_latency,
+    layout_problem,
     memory,
     tp_candidates,
 )
@@ -113,6 +114,10 @@ def plan_replicas(
     longest = min(max(shape.longest_tokens, length), model.context_length)
     for lay in layouts if layouts is not None else [Layout(tp) for tp in tp_candidates(gpu)]:
         setup = Setup(model, gpu, precision, engine, lay.tp, pp=lay.pp, ep=lay.ep)
+        problem = layout_problem(setup, length)
+        if problem:
+            reasons.append(f"{setup.layout}: {problem}")
+            continue
         mem = memory(setup, shape.input_tokens, shape.output_tokens, longest)
         if not mem.fits:
             reasons.append(
