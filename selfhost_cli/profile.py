@@ -398,7 +398,7 @@ def load_profile(path: str | Path, overrides: list[str] | None = None) -> tuple[
     if not doc.data and doc.data != {}:
         return validate(Profile, doc, "profile"), doc
     if isinstance(doc.data, dict):
-        if not doc.data.get("name"):
+        if doc.data.get("name") is None:  # (`name: NO` is YAML 1.1's false: validation says so)
             doc.data["name"] = Path(path).stem
         for item in overrides or []:
             apply_override(doc, item)

@@ -24,6 +24,9 @@ Loc = tuple[Any, ...]  # keys (str, or int/float/bool as YAML allows) and list i
 # YAML 1.1 (PyYAML) reads `1e6` as a string: its float pattern needs a dot. YAML 1.2 reads it as a
 # number, which is what a person writing `tokens_per_day: 2e9` means, so resolve it as a float.
 _FLOAT_NO_DOT = re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$")
+# YAML 1.1 integers a person does not mean: `1:30` is base 60 (90) and `017` is octal (15).
+_SEXAGESIMAL = re.compile(r"^[-+]?[0-9]+(:[0-5]?[0-9])+(\.[0-9]*)?$")
+_LEADING_ZERO = re.compile(r"^[-+]?0[0-9]+$")
 
 
 class _Loader(_BaseLoader):
@@ -189,6 +192,17 @@ def _scalar(node: yaml.Node, doc: Document, loader: Any, loc: Loc = ()) -> Any:
             f"characters; at most {MAX_SCALAR_CHARS:,} are read",
             hint="ids, names and notes are short text",
         )
+    numeric = node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+    if isinstance(node, yaml.ScalarNode) and not node.style and numeric:
+        text = node.value.replace("_", "")
+        if _SEXAGESIMAL.match(text):
+            raise InputFileError(
+                f"{doc.path}:{node.start_mark.line + 1}: {_dotted(loc) or '(top)'}: {node.value!r} reads as a "
+                f"base-60 number in YAML 1.1 ({loader.construct_object(node)}), not what it looks like",
+                hint="write the number itself, or put the value in quotes if it is text",
+            )
+        if _LEADING_ZERO.match(text):  # YAML 1.1 octal: `017` is 15 there; a person writing it means 17
+            return int(text)
     try:
         return loader.construct_object(node, deep=True)
     except (ValueError, OverflowError, yaml.YAMLError) as exc:

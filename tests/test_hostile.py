@@ -1,0 +1,268 @@
+"""Hostile and careless input through the CLI, in process: every run ends with exit 0 and a valid document,
+or exit 2/3 with a located message — never exit 4, never a traceback, never a wrong number (issue 8)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from selfhost_cli.cli import app
+
+RUNNER = CliRunner()
+BASE = (
+    "version: 1\nworkload:\n  tokens_per_day: 1000000000\n"
+    "models:\n  self_hosted: llama-3.3-70b\nself_hosting:\n  gpu: h100-sxm\n"
+)
+
+
+def run(*args: str) -> Any:
+    return RUNNER.invoke(app, list(args))
+
+
+def write(tmp: Path, name: str, text: str) -> str:
+    path = tmp / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def assert_clean(result: Any, codes: tuple[int, ...]) -> None:
+    assert result.exit_code in codes, result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+
+
+# ---------------------------------------------------------------- bounded parsing
+
+
+def test_an_alias_bomb_is_refused_at_its_line(tmp_path: Path) -> None:
+    lines = ["version: 1", "a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    path = write(tmp_path, "bomb.yaml", "\n".join(lines) + "\n")
+    result = run("advise", path)
+    assert_clean(result, (3,))
+    assert "bomb.yaml:" in result.output and "expands to more than 10,000 values" in result.output
+
+
+def test_a_catalog_bomb_is_refused_too(tmp_path: Path) -> None:
+    lines = ["schema_version: 1", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 8)]
+    path = write(tmp_path, "cat.yaml", "\n".join(lines) + "\n")
+    result = run("--catalog", path, "catalog", "gpus")
+    assert_clean(result, (3,))
+    assert "expands to more than 300,000 values" in result.output
+
+
+def test_a_padded_profile_is_not_read(tmp_path: Path) -> None:
+    path = write(tmp_path, "big.yaml", BASE + "#" * (2 << 20) + "\n")
+    result = run("advise", path)
+    assert_clean(result, (3,))
+    assert "big.yaml:1: the profile is 2.0 MiB; at most 1 MiB is read" in result.output
+
+
+def test_deep_nesting_and_long_values_are_refused(tmp_path: Path) -> None:
+    deep = write(tmp_path, "deep.yaml", "version: 1\nx: " + "[" * 100 + "]" * 100 + "\n")
+    assert "nested more than 64 levels" in run("advise", deep).output
+    long = write(tmp_path, "long.yaml", BASE.replace("version: 1\n", "version: 1\nname: " + "n" * 200_000 + "\n"))
+    result = run("advise", long)
+    assert_clean(result, (3,))
+    assert "long.yaml:2: name: a value of 200,000 characters" in result.output
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("1:30", "reads as a base-60 number in YAML 1.1 (90)"),
+        (".inf", "must be a finite number (got inf)"),
+        (".nan", "must be a finite number (got nan)"),
+        ("yes", "YAML reads yes/no/on/off as booleans"),
+        ("1,000", "without units or commas"),
+        ("1e-300", "must be at least 1"),
+        ("1e16", "must be at most 1e+15"),
+    ],
+)
+def test_yaml_surprises_and_absurd_volumes_are_refused_with_a_reason(tmp_path: Path, value: str, message: str) -> None:
+    path = write(tmp_path, "y.yaml", BASE.replace("1000000000", value))
+    result = run("advise", path)
+    assert_clean(result, (3,))
+    assert "y.yaml:3: workload.tokens_per_day: " in result.output and message in result.output
+
+
+def test_a_leading_zero_reads_as_the_decimal_a_person_means(tmp_path: Path) -> None:
+    path = write(tmp_path, "z.yaml", BASE.replace("1000000000", "01000000000"))
+    doc = json.loads(run("advise", path, "--format", "json").stdout)
+    assert doc["workload"]["tokens_per_day"] == 1e9
+
+
+def test_norway_is_not_false(tmp_path: Path) -> None:
+    path = write(tmp_path, "n.yaml", BASE.replace("version: 1\n", "version: 1\nname: NO\n"))
+    result = run("advise", path)
+    assert_clean(result, (3,))
+    assert "n.yaml:2: name: must be text (got the boolean false)" in result.output
+
+
+# ---------------------------------------------------------------- limits, numbers, gates
+
+
+def test_the_largest_volume_answers_like_the_smallest(tmp_path: Path) -> None:
+    path = write(tmp_path, "p.yaml", BASE)
+    for volume in ("1", "1e13", "1e15"):
+        result = run("advise", path, "--set", f"workload.tokens_per_day={volume}", "--format", "json")
+        assert_clean(result, (0,))
+        doc = json.loads(result.stdout)
+        own = next(o for o in doc["options"] if o["kind"] == "self_host")
+        assert own["monthly_usd"] > 0 and own["capacity"]["gpus"] >= 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["breakeven", "--model", "llama-4-70b", "--api-price-in", "inf", "--api-price-out", "1"],
+        ["breakeven", "--model", "llama-4-70b", "--api-price-in", "nan", "--api-price-out", "1"],
+        ["breakeven", "--model", "llama-4-70b", "--gpu-hourly-usd", "inf"],
+        ["breakeven", "--model", "llama-4-70b", "--ops-fte", "inf"],
+        ["breakeven", "--model", "llama-4-70b", "--set", "bogus.key=1"],
+        ["accuracy", "--engine", "tgi"],
+        ["estimate", "--model", "llama-3.3-70b", "--gpu", "h100-sxm", "--gpus", "2000000"],
+    ],
+)
+def test_flags_that_cannot_mean_anything_exit_2(args: list[str]) -> None:
+    assert_clean(run(*args), (2,))
+
+
+def test_gates_that_cannot_run_exit_2(tmp_path: Path) -> None:
+    path = write(tmp_path, "p.yaml", BASE)
+    for flag in (["--max-increase-pct", "5"], ["--max-increase-usd", "10"], ["--fail-on-decision-change"]):
+        result = run("check", path, *flag)
+        assert_clean(result, (2,))
+        assert "compare with a baseline" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "why"),
+    [
+        (["--model", "deepseek-v3", "--gpu", "h100-sxm"], "leave 0.0 GB"),
+        (["--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--input-tokens", "200000"], "131,072-token context"),
+        (["--model", "llama-3.3-70b", "--gpu", "h100-sxm", "--gpus", "3", "--tp", "3"], "does not divide"),
+        (["--model", "llama-3.3-70b", "--gpu", "rtx-4090", "--gpus", "8", "--tp", "8"], "no scale-out network"),
+    ],
+)
+def test_estimate_says_fits_no_with_the_reason_and_no_negative_memory(args: list[str], why: str) -> None:
+    result = run("estimate", *args, "--format", "json")
+    assert_clean(result, (0,))
+    doc = json.loads(result.stdout)
+    assert doc["fits"] is False and why in doc["why_not"]
+    assert all(v >= 0 for v in doc["memory"].values() if isinstance(v, (int, float)))
+
+
+def test_a_failed_benchmark_is_an_invalid_file(tmp_path: Path) -> None:
+    for body in (
+        '{"output_throughput": NaN, "total_input_tokens": 1, "total_output_tokens": 1, "completed": 1}',
+        '{"output_throughput": 0, "total_input_tokens": 1, "total_output_tokens": 1, "completed": 1}',
+    ):
+        path = write(tmp_path, "bench.json", body)
+        args = [
+            "--model",
+            "llama-3.1-8b",
+            "--gpu",
+            "h100-sxm",
+            "--gpus",
+            "1",
+            "--precision",
+            "bf16",
+            "--engine",
+            "vllm",
+        ]
+        result = run("calibrate", "import", path, *args)
+        assert_clean(result, (3,))
+        assert "bench.json:1: output throughput is" in result.output
+
+
+# ---------------------------------------------------------------- files
+
+
+def test_out_honours_the_umask_keeps_a_mode_and_never_overwrites_an_input(tmp_path: Path) -> None:
+    path = write(tmp_path, "p.yaml", BASE)
+    out = tmp_path / "o.json"
+    old = os.umask(0o022)
+    try:
+        assert_clean(run("advise", path, "--format", "json", "--out", str(out)), (0,))
+        assert stat.S_IMODE(out.stat().st_mode) == 0o644
+        out.chmod(0o600)
+        assert_clean(run("advise", path, "--format", "json", "--out", str(out)), (0,))
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
+    result = run("advise", path, "--out", path)
+    assert_clean(result, (2,))
+    assert "is an input of this run" in result.output and Path(path).read_text() == BASE
+
+
+def test_dash_means_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = write(tmp_path, "p.yaml", BASE)
+    result = run("advise", path, "--format", "json", "--out", "-")
+    assert_clean(result, (0,))
+    assert json.loads(result.stdout)["command"] == "advise" and not (tmp_path / "-").exists()
+    assert run("init", "-").stdout.startswith("# selfhost workload profile")
+
+
+# ---------------------------------------------------------------- generated profiles
+
+
+SCALARS = st.one_of(
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["auto", "h100-sxm", "llama-3.3-70b", "fp8", "on_demand", "yes", "1:30", "", "~", "owned"]),
+    st.booleans(),
+    st.none(),
+)
+KEYS = {
+    "workload": [
+        "tokens_per_day",
+        "input_share",
+        "peak_to_average",
+        "cached_input_share",
+        "class",
+        "max_context_tokens",
+    ],
+    "self_hosting": ["gpu", "pricing", "precision", "gpus", "max_gpus", "autoscaling", "gpu_hourly_usd", "ops_fte"],
+    "models": ["self_hosted", "quality"],
+    "compliance": ["air_gapped", "data_residency", "third_party_processing"],
+}
+
+
+@st.composite
+def profiles(draw: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {"version": 1, "workload": {"tokens_per_day": draw(st.sampled_from([1e6, 1e9, 1e12]))}}
+    for section, keys in KEYS.items():
+        for key in draw(st.lists(st.sampled_from(keys), max_size=3, unique=True)):
+            doc.setdefault(section, {})[key] = draw(SCALARS)
+    return doc
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(doc=profiles())
+def test_any_profile_ends_in_a_document_or_a_located_message(tmp_path: Path, doc: dict[str, Any]) -> None:
+    path = write(tmp_path, "gen.yaml", yaml.safe_dump(doc))
+    first = run("advise", path, "--format", "json")
+    assert_clean(first, (0, 2, 3))
+    if first.exit_code == 0:
+        assert json.loads(first.stdout)["schema_version"] == 1
+    else:
+        assert "gen.yaml:" in first.output or "--set" in first.output
+    again = run("advise", path, "--format", "json")
+    assert again.exit_code == first.exit_code
+    if first.exit_code == 0:  # deterministic, but for the timestamp
+        a, b = json.loads(first.stdout), json.loads(again.stdout)
+        a.pop("generated_at"), b.pop("generated_at")
+        assert a == b
