@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 import selfhost_cli.advise as advise_mod
-import selfhost_cli.cli as cli
 from selfhost_cli import __version__
 from selfhost_cli.cli import app
 from selfhost_cli.errors import ExitCode
@@ -1024,7 +1023,7 @@ def _assert_no_traceback(tmp_path_factory: pytest.TempPathFactory, text: str) ->
     path = tmp_path_factory.mktemp("fuzz") / "p.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cli, "advise", functools.partial(advise_mod.advise, with_flips=False))
+        mp.setattr(advise_mod, "advise", functools.partial(advise_mod.advise, with_flips=False))
         result = run("advise", path, "--format", "json")
     assert result.exit_code in {0, 2, 3}, (text, result.output)
     assert "Traceback" not in result.output

@@ -451,12 +451,21 @@ def price_hybrid(cand: SelfHostCandidate, api: ApiCandidate, work: Workload, pro
     )
 
 
+GOLDEN = (5**0.5 - 1) / 2
+
+
 def _convex_min(f: Callable[[float], float], low: float, high: float) -> float:
-    """Minimiser of a convex function on [low, high] by ternary search (60 rounds: far below a replica)."""
-    for _ in range(60):
-        a, b = low + (high - low) / 3, high - (high - low) / 3
-        if f(a) <= f(b):
-            high = b
+    """Minimiser of a convex function on [low, high] by golden-section search: one new evaluation a round,
+    the bracket shrinking to 0.618^n of the range (n = 50: below a millionth of a replica at 10^6)."""
+    a, b = high - GOLDEN * (high - low), low + GOLDEN * (high - low)
+    fa, fb = f(a), f(b)
+    for _ in range(50):
+        if fa <= fb:
+            high, b, fb = b, a, fa
+            a = high - GOLDEN * (high - low)
+            fa = f(a)
         else:
-            low = a
+            low, a, fa = a, b, fb
+            b = low + GOLDEN * (high - low)
+            fb = f(b)
     return (low + high) / 2

@@ -11,21 +11,21 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console, RenderableType
 
 from selfhost_cli import __version__
-from selfhost_cli import catalog as catalog_mod
-from selfhost_cli.advise import Advice, advise
-from selfhost_cli.deploy.engines import EngineSet
 from selfhost_cli.errors import ExitCode, SelfhostError, UsageError
-from selfhost_cli.profile import Profile, check_ids, load_profile
 from selfhost_cli.render import Format
-from selfhost_cli.render import json_ as jr
-from selfhost_cli.render import markdown as md
-from selfhost_cli.render import table as tr
+
+if TYPE_CHECKING:  # the core is imported inside the commands that need it: --version and --help stay fast
+    from rich.console import RenderableType
+
+    from selfhost_cli import catalog as catalog_mod
+    from selfhost_cli.advise import Advice
+    from selfhost_cli.deploy.engines import EngineSet
+    from selfhost_cli.profile import Profile
 
 app = typer.Typer(
     name="selfhost",
@@ -108,15 +108,21 @@ def handles_errors(func: F) -> F:
 
 
 def _err(text: str) -> None:
+    from rich.console import Console
+
     Console(stderr=True, no_color=True, highlight=False, soft_wrap=True).print(text, markup=False)
 
 
 def _catalog() -> catalog_mod.Catalog:
+    from selfhost_cli import catalog as catalog_mod
+
     return catalog_mod.load([reading(p) for p in State.catalog_files])
 
 
 def _profile(path: Path, sets: list[str] | None, cat: catalog_mod.Catalog) -> Profile:
     """Load a profile and check the catalog ids it names (unknown ones are errors at their line)."""
+    from selfhost_cli.profile import check_ids, load_profile
+
     prof, doc = load_profile(reading(path), sets)
     check_ids(prof, doc, cat)
     return prof
@@ -124,6 +130,8 @@ def _profile(path: Path, sets: list[str] | None, cat: catalog_mod.Catalog) -> Pr
 
 def render_table(renderable: RenderableType, width: int | None = None) -> str:
     """Render a rich renderable to text (colors unless --no-color / NO_COLOR / not a terminal)."""
+    from rich.console import Console
+
     buffer = io.StringIO()
     color = not State.no_color and sys.stdout.isatty()
     cols = width or int(os.environ.get("COLUMNS", "0") or 0) or 120
@@ -226,6 +234,8 @@ def advise_cmd(
     out: OutOpt = None,
 ) -> None:
     """Recommend api, self_host or hybrid for a workload profile, with reasons, costs and the capacity plan."""
+    from selfhost_cli.advise import advise
+
     engines = _engines(calibration)
     cat = _catalog()
     advice = advise(_profile(profile, set_, cat), cat, today=dt.date.today(), engines=engines)
@@ -234,6 +244,10 @@ def advise_cmd(
 
 
 def _render_advice(advice: Advice, fmt: Format) -> str:
+    from selfhost_cli.render import json_ as jr
+    from selfhost_cli.render import markdown as md
+    from selfhost_cli.render import table as tr
+
     if fmt is Format.JSON:
         return jr.dumps(jr.envelope("advise", jr.advice_payload(advice), advice.warnings, advice.prices_as_of))
     if fmt is Format.MARKDOWN:

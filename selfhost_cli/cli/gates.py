@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from selfhost_cli import catalog as catalog_mod
-from selfhost_cli.advise import advise
-from selfhost_cli.budget import Baseline, GateResult, Limits, evaluate_gates
 from selfhost_cli.cli import (
     CalibrationOpt,
     FormatOpt,
@@ -27,11 +24,14 @@ from selfhost_cli.cli import (
     render_table,
     warn_all,
 )
-from selfhost_cli.deploy.engines import EngineSet
 from selfhost_cli.errors import ExitCode, UsageError
 from selfhost_cli.render import Format
-from selfhost_cli.render import json_ as jr
-from selfhost_cli.saved import load_saved_advice
+
+if TYPE_CHECKING:
+    from selfhost_cli import catalog as catalog_mod
+    from selfhost_cli.budget import Baseline, GateResult
+    from selfhost_cli.deploy.engines import EngineSet
+
 
 # ---------------------------------------------------------------- check and diff
 
@@ -77,7 +77,10 @@ def check_cmd(
     out: OutOpt = None,
 ) -> None:
     """CI budget gate: evaluate profiles against budgets and a baseline; exit 1 if any gate fails."""
+    from selfhost_cli.advise import advise
+    from selfhost_cli.budget import Limits, evaluate_gates
     from selfhost_cli.render import check_view
+    from selfhost_cli.render import json_ as jr
 
     needs_base = [
         flag
@@ -129,6 +132,8 @@ def check_cmd(
 
 def _load_baseline(path: Path, cat: catalog_mod.Catalog, engines: EngineSet) -> Baseline:
     """A saved advise JSON (decision + the chosen option's cost), or a profile evaluated now."""
+    from selfhost_cli.budget import Baseline
+
     side = _diff_side(path, cat, engines)
     return Baseline(side["decision"], side["monthly_usd"], str(path))
 
@@ -147,6 +152,7 @@ def diff_cmd(
 ) -> None:
     """What changed between two profiles or two saved results: decision, monthly cost, GPUs."""
     from selfhost_cli.render import check_view
+    from selfhost_cli.render import json_ as jr
 
     engines = _engines(calibration)
     cat = _catalog()
@@ -166,6 +172,9 @@ def diff_cmd(
 
 def _diff_side(path: Path, cat: catalog_mod.Catalog, engines: EngineSet) -> dict[str, Any]:
     """Decision, chosen monthly cost and self-hosted GPUs, from a saved JSON or a profile evaluated now."""
+    from selfhost_cli.advise import advise
+    from selfhost_cli.saved import load_saved_advice
+
     if path.suffix.lower() == ".json":
         saved = load_saved_advice(reading(path))
         own = saved.self_host

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from selfhost_cli import catalog as catalog_mod
-from selfhost_cli.advise.candidates import default_precision
 from selfhost_cli.cli import (
     BasicFormatOpt,
     CalibrationOpt,
@@ -30,9 +28,12 @@ from selfhost_cli.cli import (
 )
 from selfhost_cli.enums import Engine, Precision, Pricing
 from selfhost_cli.errors import UsageError
-from selfhost_cli.profile import Profile
 from selfhost_cli.render import Format
-from selfhost_cli.render import json_ as jr
+
+if TYPE_CHECKING:
+    from selfhost_cli import catalog as catalog_mod
+    from selfhost_cli.profile import Profile
+
 
 # ---------------------------------------------------------------- catalog
 
@@ -46,6 +47,7 @@ def _catalog_command(kind: str) -> Callable[..., None]:
     ) -> None:
         _no_markdown(fmt)
         from selfhost_cli.render import catalog_view
+        from selfhost_cli.render import json_ as jr
 
         cat = _catalog()
         entries = catalog_view.select(cat, kind, query)
@@ -104,6 +106,9 @@ def estimate_cmd(
     out: OutOpt = None,
 ) -> None:
     """Capacity, throughput and latency of one deployment (the estimator advise and breakeven use)."""
+    from selfhost_cli.advise.candidates import default_precision
+    from selfhost_cli.render import json_ as jr
+
     _no_markdown(fmt)
     from selfhost_cli.render import estimate_view
     from selfhost_cli.report import estimate_report
@@ -186,6 +191,7 @@ def breakeven_cmd(
     from selfhost_cli.breakeven import breakeven, suitable_gpus
     from selfhost_cli.costs import ApiPrices
     from selfhost_cli.render import breakeven_view
+    from selfhost_cli.render import json_ as jr
 
     if (api_price_in is None) != (api_price_out is None):
         raise UsageError("--api-price-in and --api-price-out go together")
@@ -224,6 +230,8 @@ def _breakeven_profile(
     ops_fte: float | None,
     input_share: float | None,
 ) -> Profile:
+    from selfhost_cli.profile import Profile
+
     if path is not None:
         prof = _profile(path, sets, cat)
     else:

@@ -10,8 +10,6 @@ from typing import Annotated
 
 import typer
 
-from selfhost_cli import catalog as catalog_mod
-from selfhost_cli.advise.candidates import default_precision
 from selfhost_cli.cli import (
     BasicFormatOpt,
     OutOpt,
@@ -30,8 +28,6 @@ from selfhost_cli.cli import (
 from selfhost_cli.enums import Engine, Precision
 from selfhost_cli.errors import UsageError
 from selfhost_cli.render import Format
-from selfhost_cli.render import json_ as jr
-from selfhost_cli.render import table as tr
 
 # ---------------------------------------------------------------- calibration
 
@@ -44,8 +40,10 @@ def accuracy_cmd(
     out: OutOpt = None,
 ) -> None:
     """The estimator against every published measurement it was calibrated on: prediction, measurement, error."""
+    from selfhost_cli import catalog as catalog_mod
     from selfhost_cli.calibration import accuracy, bundled_rows
     from selfhost_cli.render import estimate_view
+    from selfhost_cli.render import json_ as jr
 
     _no_markdown(fmt)
     everything = bundled_rows()
@@ -111,8 +109,11 @@ def calibrate_import_cmd(
 ) -> None:
     """Fit engine efficiency from a vllm bench serve or genai-perf result and save a user calibration."""
     from selfhost_cli import calibration as cal
+    from selfhost_cli.advise.candidates import default_precision
     from selfhost_cli.deploy.engines import BUNDLED_ENGINES
     from selfhost_cli.deploy.estimate import Setup
+    from selfhost_cli.render import json_ as jr
+    from selfhost_cli.render import table as tr
 
     _no_markdown(fmt)
     if engine is Engine.IDEAL:
@@ -198,7 +199,10 @@ def prices_import_cmd(
     """Convert a public price file into a user catalog file (YAML) for --catalog; prints what was converted.
 
     The catalog goes to --out (atomically); without --out it goes to stdout and the summary to stderr."""
+    from selfhost_cli import catalog as catalog_mod
     from selfhost_cli.prices_import import convert, dump
+    from selfhost_cli.render import json_ as jr
+    from selfhost_cli.render import table as tr
     from selfhost_cli.yamlio import read_text
 
     _no_markdown(fmt)

@@ -221,11 +221,17 @@ def fleet_for_peak(
     as shares of the peak through the day) the serving replicas follow demand, never below `min_replicas`
     (and never below one)."""
     least = max(1, min_replicas)
-    need = [serving_needed(plan, peak_output_tokens_per_s, level) for level in levels]
-    whole_at = [max(least, _whole(n)) for n in need]
-    whole = sum(whole_at) / len(need)
-    frac = sum(max(float(least), n) for n in need) / len(need)
-    peak = max(least, _whole(serving_needed(plan, peak_output_tokens_per_s)))
+    scale = serving_needed(plan, peak_output_tokens_per_s)  # replicas at the peak, fractional
+    whole_sum, frac_sum, floor = 0, 0.0, math.inf
+    for level in levels:  # one pass (called for every layout at every volume a search tries)
+        n = level * scale
+        w = max(least, math.ceil(n - 1e-9))
+        whole_sum += w
+        frac_sum += n if n > least else least
+        floor = min(floor, w)
+    whole = whole_sum / len(levels)
+    frac = frac_sum / len(levels)
+    peak = max(least, _whole(scale))
     g = plan.gpus
     return Fleet(
         plan,
@@ -235,7 +241,7 @@ def fleet_for_peak(
         peak_output_tokens_per_s,
         (whole + spare) * g,
         (frac + spare) * g,
-        (min(whole_at) + spare) * g,
+        (floor + spare) * g,
     )
 
 
