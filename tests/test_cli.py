@@ -469,7 +469,7 @@ def test_advise_healthcare_worked_example() -> None:
 def test_advise_markdown_has_a_table() -> None:
     result = run("advise", STARTUP, "--format", "markdown")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("## selfhost advise: startup-support-bot")
+    assert result.stdout.startswith("<!-- selfhost:advise -->\n## selfhost advise: startup-support-bot")
     assert re.search(r"^\|.*\|$", result.stdout, re.MULTILINE)
     assert re.search(r"^\|(---\|)+$", result.stdout, re.MULTILINE)
 
@@ -1039,3 +1039,47 @@ def test_random_bytes_never_produce_a_traceback(tmp_path_factory: pytest.TempPat
     result = run("check", path, "--format", "json")
     assert result.exit_code in {0, 2, 3}, result.output
     assert "Traceback" not in result.output
+
+
+def test_global_options_may_come_after_the_command() -> None:
+    from selfhost_cli.cli import hoist_globals
+
+    assert hoist_globals(["catalog", "apis", "--no-color"]) == ["--no-color", "catalog", "apis"]
+    assert hoist_globals(["advise", "p.yaml", "--catalog", "x.yaml", "--format", "json"]) == [
+        "--catalog",
+        "x.yaml",
+        "advise",
+        "p.yaml",
+        "--format",
+        "json",
+    ]
+    assert hoist_globals(["advise", "p.yaml", "--catalog=x.yaml"]) == ["--catalog=x.yaml", "advise", "p.yaml"]
+    assert hoist_globals(["advise", "--", "--no-color"]) == ["advise", "--", "--no-color"]
+
+
+def test_selfhost_catalog_env_adds_catalog_files(tmp_path: Path) -> None:
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("schema_version: 1\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["catalog", "gpus", "h800", "--format", "json"], env={"SELFHOST_CATALOG": str(extra)}
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["sources"] == ["bundled", str(extra)]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["advise", str(STARTUP)],
+        ["check", str(STARTUP)],
+        ["diff", str(STARTUP), str(STARTUP)],
+        ["breakeven", "--model", "llama-4-70b", "--gpu", "h100-sxm", "--pricing", "spot"],
+    ],
+)
+def test_pr_markdown_starts_with_the_marker_line_and_takes_a_tag(args: list[str]) -> None:
+    plain = run(*args, "--format", "markdown")
+    assert plain.stdout.startswith(f"<!-- selfhost:{args[0]} -->\n"), plain.output
+    tagged = run(*args, "--format", "markdown", "--tag", "prod-eu")
+    assert tagged.stdout.startswith(f"<!-- selfhost:{args[0]}:prod-eu -->\n")
+    bad = run(*args, "--format", "markdown", "--tag", "x -->")
+    assert bad.exit_code == 2 and "goes into an HTML comment" in bad.output

@@ -7,9 +7,10 @@ import functools
 import io
 import math
 import os
+import re
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -75,7 +76,8 @@ def main_callback(
     no_color: Annotated[bool, typer.Option("--no-color", help="Plain text output (also NO_COLOR=1).")] = False,
 ) -> None:
     """selfhost: decide between a hosted API and self-hosting, with every number sourced."""
-    State.catalog_files = list(catalog or [])
+    from_env = [Path(p) for p in os.environ.get("SELFHOST_CATALOG", "").split(os.pathsep) if p]
+    State.catalog_files = from_env + list(catalog or [])
     State.inputs = set()
     State.no_color = no_color or bool(os.environ.get("NO_COLOR"))
 
@@ -216,6 +218,23 @@ CalibrationOpt = Annotated[
 ]
 
 
+TagOpt = Annotated[
+    str | None,
+    typer.Option("--tag", help="Markdown: name this comment's marker line (<!-- selfhost:COMMAND:NAME -->)."),
+]
+_TAG = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+
+
+def pr_markdown(command: str, tag: str | None, body: str, warnings: Sequence[str] = ()) -> str:
+    """Markdown for a pull-request comment: the hidden marker line a CI step finds to update its own
+    comment (SPEC §2), the body, then the warnings (when the body does not list them itself)."""
+    if tag is not None and not _TAG.match(tag):
+        raise UsageError(f"--tag {tag!r}: letters, digits, '.', '_' and '-' only (it goes into an HTML comment)")
+    marker = f"<!-- selfhost:{command}{':' + tag if tag else ''} -->\n"
+    tail = "".join(f"- {w}\n" for w in warnings)
+    return marker + body + (f"\n### Warnings\n\n{tail}" if tail else "")
+
+
 def _no_markdown(fmt: Format) -> None:
     if fmt is Format.MARKDOWN:
         raise UsageError("--format markdown is for advise, breakeven, check and diff", hint="use table or json")
@@ -232,6 +251,7 @@ def advise_cmd(
     calibration: CalibrationOpt = None,
     fmt: FormatOpt = Format.TABLE,
     out: OutOpt = None,
+    tag: TagOpt = None,
 ) -> None:
     """Recommend api, self_host or hybrid for a workload profile, with reasons, costs and the capacity plan."""
     from selfhost_cli.advise import advise
@@ -240,10 +260,10 @@ def advise_cmd(
     cat = _catalog()
     advice = advise(_profile(profile, set_, cat), cat, today=dt.date.today(), engines=engines)
     warn_all(advice.warnings)
-    emit(_render_advice(advice, fmt), out)
+    emit(_render_advice(advice, fmt, tag), out)
 
 
-def _render_advice(advice: Advice, fmt: Format) -> str:
+def _render_advice(advice: Advice, fmt: Format, tag: str | None = None) -> str:
     from selfhost_cli.render import json_ as jr
     from selfhost_cli.render import markdown as md
     from selfhost_cli.render import table as tr
@@ -251,7 +271,7 @@ def _render_advice(advice: Advice, fmt: Format) -> str:
     if fmt is Format.JSON:
         return jr.dumps(jr.envelope("advise", jr.advice_payload(advice), advice.warnings, advice.prices_as_of))
     if fmt is Format.MARKDOWN:
-        return md.advice_markdown(advice)
+        return pr_markdown("advise", tag, md.advice_markdown(advice))
     return render_table(tr.advice_view(advice))
 
 
@@ -277,12 +297,41 @@ def _engines(path: Path | None) -> EngineSet:
     """The engine constants with the user's calibration file (or the default one) applied."""
     from selfhost_cli import calibration as cal
 
-    return cal.engine_set(cal.load_user_calibration(path))
+    env = os.environ.get("SELFHOST_CALIBRATION")
+    return cal.engine_set(cal.load_user_calibration(path or (Path(env) if env else None)))
+
+
+GLOBAL_FLAGS = {"--no-color": False, "--catalog": True}  # flag: takes a value
+
+
+def hoist_globals(argv: list[str]) -> list[str]:
+    """Global options may come after the command (`advise p.yaml --catalog x.yaml`, `catalog apis --no-color`):
+    move them before it, where Typer reads them. Nothing after `--` is touched."""
+    front: list[str] = []
+    rest: list[str] = []
+    back: list[str] = []  # --calibration belongs to the command: it goes after the command's own words
+    tail: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            tail = argv[i:]
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_FLAGS or name == "--calibration":
+            takes_value = (name == "--calibration" or GLOBAL_FLAGS[name]) and "=" not in arg
+            moved = argv[i : i + 2] if takes_value else [arg]
+            (back if name == "--calibration" else front).extend(moved)
+            i += 2 if takes_value else 1
+            continue
+        rest.append(arg)
+        i += 1
+    return front + rest + back + tail
 
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    app(args=hoist_globals(sys.argv[1:]), prog_name="selfhost")
 
 
 # The commands beyond advise and init, registered on `app` when their modules load.

@@ -13,6 +13,7 @@ from selfhost_cli.cli import (
     FormatOpt,
     OutOpt,
     SetOpt,
+    TagOpt,
     _catalog,
     _engines,
     _profile,
@@ -20,6 +21,7 @@ from selfhost_cli.cli import (
     emit,
     finite,
     handles_errors,
+    pr_markdown,
     reading,
     render_table,
     warn_all,
@@ -75,6 +77,7 @@ def check_cmd(
     calibration: CalibrationOpt = None,
     fmt: FormatOpt = Format.TABLE,
     out: OutOpt = None,
+    tag: TagOpt = None,
 ) -> None:
     """CI budget gate: evaluate profiles against budgets and a baseline; exit 1 if any gate fails."""
     from selfhost_cli.advise import advise
@@ -123,7 +126,7 @@ def check_cmd(
     if fmt is Format.JSON:
         emit(jr.dumps(jr.envelope("check", payload, warnings, min(dates) if dates else None)), out)
     elif fmt is Format.MARKDOWN:
-        emit(check_view.markdown(results, passed), out)
+        emit(pr_markdown("check", tag, check_view.markdown(results, passed), warnings), out)
     else:
         emit(render_table(check_view.table(results, passed)), out)
     if not passed:
@@ -149,6 +152,7 @@ def diff_cmd(
     calibration: CalibrationOpt = None,
     fmt: FormatOpt = Format.TABLE,
     out: OutOpt = None,
+    tag: TagOpt = None,
 ) -> None:
     """What changed between two profiles or two saved results: decision, monthly cost, GPUs."""
     from selfhost_cli.render import check_view
@@ -163,7 +167,7 @@ def diff_cmd(
     if fmt is Format.JSON:
         emit(jr.dumps(jr.envelope("diff", payload, [], None)), out)
     elif fmt is Format.MARKDOWN:
-        emit(check_view.diff_markdown(rows, str(base), str(proposed)), out)
+        emit(pr_markdown("diff", tag, check_view.diff_markdown(rows, str(base), str(proposed))), out)
     else:
         emit(render_table(check_view.diff_table(rows, str(base), str(proposed))), out)
     if changed and fail_on_decision_change:

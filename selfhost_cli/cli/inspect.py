@@ -14,6 +14,7 @@ from selfhost_cli.cli import (
     FormatOpt,
     OutOpt,
     SetOpt,
+    TagOpt,
     _catalog,
     _engines,
     _no_markdown,
@@ -23,6 +24,7 @@ from selfhost_cli.cli import (
     emit,
     finite,
     handles_errors,
+    pr_markdown,
     render_table,
     warn_all,
 )
@@ -186,6 +188,7 @@ def breakeven_cmd(
     calibration: CalibrationOpt = None,
     fmt: FormatOpt = Format.TABLE,
     out: OutOpt = None,
+    tag: TagOpt = None,
 ) -> None:
     """Tokens/day at which self-hosting MODEL costs the same as the API, per GPU × price tier × API offering."""
     from selfhost_cli.breakeven import breakeven, suitable_gpus
@@ -214,7 +217,7 @@ def breakeven_cmd(
             out,
         )
     elif fmt is Format.MARKDOWN:
-        emit(breakeven_view.markdown(result), out)
+        emit(pr_markdown("breakeven", tag, breakeven_view.markdown(result), result.warnings), out)
     else:
         emit(render_table(breakeven_view.table(result)), out)
 
