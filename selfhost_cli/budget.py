@@ -41,6 +41,11 @@ class GateResult:
     decision: str
     monthly_usd: float | None
     gates: list[Gate] = field(default_factory=list)
+    baseline: str = "none"  # "matched": compared with its baseline; "new": the baseline has no such profile
+    baseline_decision: str | None = None
+    baseline_monthly_usd: float | None = None
+    change_usd: float | None = None
+    change_pct: float | None = None
 
     @property
     def passed(self) -> bool:
@@ -52,14 +57,22 @@ def evaluate_gates(advice: Advice, limits: Limits, baseline: Baseline | None) ->
     profile with no feasible option (`none`) fails whatever its budgets."""
     cost = advice.chosen_monthly_usd
     result = GateResult(advice.profile_name, advice.decision.value, _r(cost))
+    if baseline is not None:
+        result.baseline = "matched"
+        result.baseline_decision = baseline.decision
+        result.baseline_monthly_usd = _r(baseline.monthly_usd)
+        now, before = _r(cost), _r(baseline.monthly_usd)  # compared as printed: cents, not float noise
+        if now is not None and before is not None:
+            result.change_usd = _r(now - before)
+            result.change_pct = _r(100 * (now - before) / before) if before else None
     if advice.decision is Decision.NONE:
         result.gates.append(Gate("feasible_option", "api, self_host or hybrid", "none", False))
     if limits.max_monthly_usd is not None:
         ok = cost is not None and cost <= limits.max_monthly_usd
         result.gates.append(Gate("max_monthly_usd", limits.max_monthly_usd, _r(cost), ok))
     if baseline is not None:
-        base_usd = baseline.monthly_usd
-        increase = None if cost is None or base_usd is None else cost - base_usd
+        base_usd = _r(baseline.monthly_usd)
+        increase = result.change_usd
         if limits.max_increase_usd is not None:
             ok = increase is not None and increase <= limits.max_increase_usd
             result.gates.append(Gate("max_increase_usd", limits.max_increase_usd, _r(increase), ok))
@@ -83,4 +96,4 @@ def evaluate_gates(advice: Advice, limits: Limits, baseline: Baseline | None) ->
 
 
 def _r(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
+    return None if value is None else round(value, 2) + 0.0  # + 0.0: never -0.0

@@ -32,6 +32,7 @@ class SavedOption(_Lenient):
 class SavedAdvice(_Lenient):
     schema_version: Literal[1]
     command: Literal["advise"]
+    profile: str | None = None
     decision: Literal["api", "self_host", "hybrid", "none"]
     options: list[SavedOption]
     chosen_monthly_usd_: float | None = Field(default=None, alias="chosen_monthly_usd", ge=0)
@@ -67,3 +68,33 @@ def load_saved_advice(path: Path) -> SavedAdvice:
             f"{path}:1: not a saved `selfhost advise --format json` result\n{exc.message}",
             hint="save one with: selfhost advise PROFILE --format json --out base.json",
         ) from None
+
+
+class SavedCheckResult(_Lenient):
+    profile: str
+    decision: Literal["api", "self_host", "hybrid", "none"]
+    monthly_usd: float | None = Field(default=None, ge=0)
+
+
+class SavedCheck(_Lenient):
+    """A saved `selfhost check --format json`: one result per profile (SPEC §4: itself a valid baseline)."""
+
+    schema_version: Literal[1]
+    command: Literal["check"]
+    results: list[SavedCheckResult]
+
+
+def saved_command(path: Path) -> str | None:
+    """`advise`, `check`, ... for a saved selfhost JSON result; None when it is not one."""
+    text = read_text(path, "baseline")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputFileError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+    command = doc.get("command") if isinstance(doc, dict) else None
+    return command if isinstance(command, str) else None
+
+
+def load_saved_check(path: Path) -> SavedCheck:
+    doc = parse(read_text(path, "baseline"), str(path))
+    return validate(SavedCheck, doc, "saved check result")

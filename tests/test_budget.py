@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -146,3 +148,72 @@ def test_gate_result_reports_profile_decision_and_cost():
     assert result.profile == _startup().profile_name
     assert result.decision == "api"
     assert result.monthly_usd == pytest.approx(1234.57, abs=0.01)
+
+
+# ---------------------------------------------------------------- baselines per profile
+
+
+def _check(*args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from selfhost_cli.cli import app
+
+    return CliRunner().invoke(app, ["check", *args])
+
+
+def test_a_check_result_is_a_baseline_for_every_profile_it_holds(tmp_path: Path) -> None:
+    profiles = sorted(str(p) for p in (Path(__file__).resolve().parent.parent / "profiles").glob("*.yaml"))
+    main = tmp_path / "main.json"
+    first = _check(*profiles, "--format", "json", "--out", str(main))
+    assert first.exit_code in (0, 1), first.output
+    again = _check(
+        *profiles, "--baseline", str(main), "--max-increase-pct", "10", "--fail-on-decision-change", "--format", "json"
+    )
+    assert again.exit_code in (0, 1), again.output
+    doc = json.loads(again.stdout)
+    for r in doc["results"]:  # each compared with itself, never with another profile's cost
+        assert r["baseline"] == "matched" and r["change_usd"] == 0.0, r
+        assert all(g["passed"] for g in r["gates"] if g["name"] in ("max_increase_pct", "decision_unchanged"))
+    assert doc["removed"] == [] and doc["totals"]["change_usd"] == 0.0
+
+
+def test_new_and_removed_profiles_are_reported_as_such(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent / "profiles"
+    main = tmp_path / "main.json"
+    _check(str(root / "startup.yaml"), str(root / "spiky-consumer.yaml"), "--format", "json", "--out", str(main))
+    result = _check(
+        str(root / "startup.yaml"),
+        str(root / "eu-residency.yaml"),
+        "--baseline",
+        str(main),
+        "--max-increase-pct",
+        "10",
+        "--format",
+        "json",
+    )
+    doc = json.loads(result.stdout)
+    status = {r["profile"]: r["baseline"] for r in doc["results"]}
+    assert status["startup-support-bot"] == "matched" and "new" in status.values()
+    assert len(doc["removed"]) == 1
+    new = next(r for r in doc["results"] if r["baseline"] == "new")
+    assert new["change_usd"] is None and not [g for g in new["gates"] if g["name"] == "max_increase_pct"]
+
+
+def test_a_folder_of_results_is_a_baseline(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent / "profiles"
+    folder = tmp_path / "base"
+    folder.mkdir()
+    for name in ("startup", "spiky-consumer"):
+        _check(str(root / f"{name}.yaml"), "--format", "json", "--out", str(folder / f"{name}.json"))
+    result = _check(
+        str(root / "startup.yaml"),
+        str(root / "spiky-consumer.yaml"),
+        "--baseline",
+        str(folder),
+        "--max-increase-usd",
+        "1",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    assert all(r["baseline"] == "matched" for r in json.loads(result.stdout)["results"])

@@ -104,7 +104,8 @@ def check_cmd(
     results: list[GateResult] = []
     warnings: list[str] = []
     dates: list[str] = []
-    base = _load_baseline(baseline, cat, engines) if baseline else None
+    bases = _load_baselines(baseline, cat, engines) if baseline else {}
+    used: set[str] = set()
     for path in profiles:
         prof = _profile(path, set_, cat)
         advice = advise(prof, cat, today=dt.date.today(), engines=engines, with_flips=False)
@@ -119,26 +120,67 @@ def check_cmd(
             fail_on_decision_change=fail_on_decision_change,
             strict=strict,
         )
-        results.append(evaluate_gates(advice, limits, base))
+        name = advice.profile_name
+        if name not in bases and len(bases) == 1 and len(profiles) == 1:
+            name = next(iter(bases))  # one profile against one baseline: compared whatever its name
+        base = bases.get(name)
+        if base is not None:
+            used.add(name)
+        result = evaluate_gates(advice, limits, base)
+        if baseline is not None and base is None:
+            result.baseline = "new"
+        results.append(result)
+    removed = sorted(set(bases) - used) if len(profiles) > 1 or not used else []
     passed = all(r.passed for r in results)
     warn_all(warnings)
-    payload = {"passed": passed, "results": [jr.plain(r) | {"passed": r.passed} for r in results]}
+    payload = {
+        "passed": passed,
+        "results": [jr.plain(r) | {"passed": r.passed} for r in results],
+        "removed": removed,
+        "totals": _totals(results),
+    }
     if fmt is Format.JSON:
         emit(jr.dumps(jr.envelope("check", payload, warnings, min(dates) if dates else None)), out)
     elif fmt is Format.MARKDOWN:
-        emit(pr_markdown("check", tag, check_view.markdown(results, passed), warnings), out)
+        emit(pr_markdown("check", tag, check_view.markdown(results, passed, removed), warnings), out)
     else:
-        emit(render_table(check_view.table(results, passed)), out)
+        emit(render_table(check_view.table(results, passed, removed)), out)
     if not passed:
         raise typer.Exit(int(ExitCode.GATE_FAILED))
 
 
-def _load_baseline(path: Path, cat: catalog_mod.Catalog, engines: EngineSet) -> Baseline:
-    """A saved advise JSON (decision + the chosen option's cost), or a profile evaluated now."""
+def _load_baselines(path: Path, cat: catalog_mod.Catalog, engines: EngineSet) -> dict[str, Baseline]:
+    """Baselines by profile name: a saved check JSON (every profile it held), a saved advise JSON, a profile
+    evaluated now, or a directory of saved JSON results (later files win on a name)."""
     from selfhost_cli.budget import Baseline
+    from selfhost_cli.saved import load_saved_check, saved_command
 
+    if path.is_dir():
+        found: dict[str, Baseline] = {}
+        files = sorted(path.glob("*.json"))
+        if not files:
+            raise UsageError(f"--baseline {path}: the folder holds no .json result")
+        for file in files:
+            found |= _load_baselines(file, cat, engines)
+        return found
+    if path.suffix.lower() == ".json" and saved_command(reading(path)) == "check":
+        saved = load_saved_check(path)
+        return {r.profile: Baseline(r.decision, r.monthly_usd, f"{path} ({r.profile})") for r in saved.results}
     side = _diff_side(path, cat, engines)
-    return Baseline(side["decision"], side["monthly_usd"], str(path))
+    return {side["profile"]: Baseline(side["decision"], side["monthly_usd"], str(path))}
+
+
+def _totals(results: list[GateResult]) -> dict[str, float | None]:
+    """Across the profiles checked: their monthly cost, and the change over those that have a baseline."""
+    costs = [r.monthly_usd for r in results]
+    matched = [r for r in results if r.baseline == "matched"]
+    changes = [r.change_usd for r in matched]
+    return {
+        "monthly_usd": None if any(c is None for c in costs) else round(sum(c for c in costs if c is not None), 2),
+        "change_usd": None
+        if not matched or any(c is None for c in changes)
+        else round(sum(c for c in changes if c is not None), 2),
+    }
 
 
 @app.command("diff")
@@ -184,6 +226,7 @@ def _diff_side(path: Path, cat: catalog_mod.Catalog, engines: EngineSet) -> dict
         own = saved.self_host
         return {
             "source": str(path),
+            "profile": saved.profile or path.stem,
             "decision": saved.decision,
             "monthly_usd": saved.chosen_monthly_usd,
             "self_host_gpus": own.capacity.gpus if own and own.capacity else None,
@@ -193,6 +236,7 @@ def _diff_side(path: Path, cat: catalog_mod.Catalog, engines: EngineSet) -> dict
     own_opt = advice.option("self_host")
     return {
         "source": str(path),
+        "profile": advice.profile_name,
         "decision": advice.decision.value,
         "monthly_usd": None if advice.chosen_monthly_usd is None else round(advice.chosen_monthly_usd, 2),
         "self_host_gpus": own_opt.capacity.gpus if own_opt and own_opt.capacity else None,

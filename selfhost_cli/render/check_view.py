@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import RenderableType
@@ -11,36 +12,62 @@ from selfhost_cli.render.markdown import md_table
 from selfhost_cli.render.table import simple_table, usd
 
 
-def _gate_rows(results: list[GateResult]) -> list[tuple[str, ...]]:
+def _change(r: GateResult) -> str:
+    """Against its baseline: the signed change, `new` when the baseline has no such profile, else empty."""
+    if r.baseline == "new":
+        return "new (no baseline)"
+    if r.baseline != "matched":
+        return ""
+    if r.change_usd is None:
+        return f"from {usd(r.baseline_monthly_usd)}: unknown"
+    pct = f", {r.change_pct:+.1f}%" if r.change_pct is not None else ""
+    sign = "+" if r.change_usd >= 0 else "−"
+    return f"{sign}{usd(abs(r.change_usd))}{pct} (from {usd(r.baseline_monthly_usd)})"
+
+
+def _gate_rows(results: list[GateResult], removed: Sequence[str] = ()) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for r in results:
+        change = _change(r)
         if not r.gates:
-            rows.append((r.profile, r.decision, usd(r.monthly_usd), "(no gates configured)", "", "", "PASS"))
+            rows.append((r.profile, r.decision, usd(r.monthly_usd), change, "(no gates configured)", "", "", "PASS"))
         for g in r.gates:
             rows.append(
                 (
                     r.profile,
                     r.decision,
                     usd(r.monthly_usd),
+                    change,
                     g.name,
-                    str(g.limit),
-                    str(g.value),
+                    _shown_value(g.limit),
+                    _shown_value(g.value),
                     "PASS" if g.passed else "FAIL",
                 )
             )
+    rows += [(name, "", "", "removed (in the baseline only)", "", "", "", "") for name in removed]
     return rows
 
 
-HEADERS = ["profile", "decision", "USD/month", "gate", "limit", "value", "result"]
+def _shown_value(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return "—" if value is None else ("yes" if value else "no")
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, list):
+        return "; ".join(map(str, value))
+    return str(value)
 
 
-def table(results: list[GateResult], passed: bool) -> RenderableType:
-    return simple_table(f"selfhost check: {'PASSED' if passed else 'FAILED'}", HEADERS, _gate_rows(results))
+HEADERS = ["profile", "decision", "USD/month", "change", "gate", "limit", "value", "result"]
 
 
-def markdown(results: list[GateResult], passed: bool) -> str:
+def table(results: list[GateResult], passed: bool, removed: Sequence[str] = ()) -> RenderableType:
+    return simple_table(f"selfhost check: {'PASSED' if passed else 'FAILED'}", HEADERS, _gate_rows(results, removed))
+
+
+def markdown(results: list[GateResult], passed: bool, removed: Sequence[str] = ()) -> str:
     icon = "✅ passed" if passed else "❌ failed"
-    return f"## selfhost check: {icon}\n\n" + md_table(HEADERS, _gate_rows(results))
+    return f"## selfhost check: {icon}\n\n" + md_table(HEADERS, _gate_rows(results, removed))
 
 
 def diff_rows(base: dict[str, Any], proposed: dict[str, Any]) -> list[dict[str, Any]]:
