@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from selfhost_cli.advise.candidates import (
     ApiCandidate,
@@ -16,7 +16,7 @@ from selfhost_cli.advise.candidates import (
 )
 from selfhost_cli.advise.pricing import api_usd_at, self_host_usd_at
 from selfhost_cli.advise.workload import Workload, workload
-from selfhost_cli.catalog import Catalog, prices_for
+from selfhost_cli.catalog import Catalog, blended_usd_per_1m, prices_for
 from selfhost_cli.costs import ApiPrices, breakeven_volume
 from selfhost_cli.deploy.engines import BUNDLED_ENGINES, EngineSet
 from selfhost_cli.deploy.sizing import Infeasible
@@ -37,6 +37,8 @@ class Row:
     breakeven_tokens_per_day: float | None
     breakeven_gpu_only_tokens_per_day: float | None
     note: str
+    precision: str | None = None
+    reference: bool = False  # the frontier offering shown for scale, not a comparable one
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ def breakeven(
     adhoc_api: ApiPrices | None = None,
     *,
     engines: EngineSet = BUNDLED_ENGINES,
+    all_rows: bool = True,
 ) -> Breakeven:
     """Rows for every GPU × pricing tier × API offering; tiers without a price are skipped, never $0."""
     cache = PlanCache()
@@ -81,6 +84,11 @@ def breakeven(
         policy = profile.models.quality if "quality" in profile.models.model_fields_set else QualityPolicy.SAME_MODEL
         found = comparable(catalog, model, policy) or comparable(catalog, model, QualityPolicy.SAME_TIER)
         apis = [to_candidate(a, False, catalog) for a in found]
+        if not all_rows:
+            apis = apis[:1]  # one screen: the cheapest comparable offering
+        frontier = frontier_reference(catalog, {a.id for a in apis})
+        if frontier is not None:
+            apis.append(frontier)
     if adhoc_api:
         apis.append(
             ApiCandidate(
@@ -88,6 +96,7 @@ def breakeven(
             )
         )
     rows: list[Row] = []
+    references = {a.id for a in apis if a.source.startswith(FRONTIER_NOTE)}
     warnings: list[str] = []
     dates = [a.as_of for a in apis if a.as_of]
     best: tuple[float, SelfHostCandidate, SelfHosting, ApiCandidate] | None = None
@@ -125,14 +134,51 @@ def breakeven(
                         full,
                         gpu_only,
                         note,
+                        cand.precision.value,
+                        api.id in references,
                     )
                 )
-                if full is not None and (best is None or full < best[0]):
+                if full is not None and api.id not in references and (best is None or full < best[0]):
                     best = (full, cand, s, api)
+    if not all_rows:
+        rows = best_per_gpu(rows)
     chart, title = _chart(best, work)
     if not rows:
         warnings.append("no GPU × pricing tier with a known price: give --gpu-hourly-usd")
     return Breakeven(model.id, model.note, rows, title, chart, min(dates).isoformat() if dates else None, warnings)
+
+
+FRONTIER_NOTE = "frontier reference: "
+
+
+def frontier_reference(catalog: Catalog, taken: set[str]) -> ApiCandidate | None:
+    """One frontier offering for scale: the best-rated frontier-tier offering (ties: the cheaper)."""
+    frontier = [a for a in catalog.apis.values() if a.tier == "frontier" and a.quality and a.id not in taken]
+    if not frontier:
+        return None
+    best = max(frontier, key=lambda a: (a.quality.score if a.quality else 0.0, -blended_usd_per_1m(a)))
+    cand = to_candidate(best, False, catalog)
+    return replace(cand, source=FRONTIER_NOTE + cand.source)
+
+
+def best_per_gpu(rows: list[Row]) -> list[Row]:
+    """Per GPU × API offering, the tier that breaks even soonest (fully loaded, then GPU-hours only, then the
+    cheapest GPU-hour): what one screen shows."""
+
+    def key(r: Row) -> tuple[float, float, float]:
+        inf = float("inf")
+        return (
+            r.breakeven_tokens_per_day if r.breakeven_tokens_per_day is not None else inf,
+            r.breakeven_gpu_only_tokens_per_day if r.breakeven_gpu_only_tokens_per_day is not None else inf,
+            r.gpu_hourly_usd if r.gpu_hourly_usd is not None else inf,
+        )
+
+    best: dict[tuple[str, str], Row] = {}
+    for r in rows:
+        k = (r.gpu, r.api)
+        if k not in best or key(r) < key(best[k]):
+            best[k] = r
+    return sorted(best.values(), key=lambda r: (r.reference, key(r), r.gpu))
 
 
 def _note(full: float | None, gpu_only: float | None, basis: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from typing import Any
 
@@ -125,3 +126,21 @@ def test_chart_compares_the_curves_of_the_best_row():
         assert point.self_host_usd is not None and point.self_host_usd > 0
     costs = [p.self_host_usd for p in result.chart]
     assert costs == sorted(costs)  # more volume never costs less to self-host
+
+
+def test_breakeven_fits_one_screen_with_a_frontier_reference() -> None:
+    from typer.testing import CliRunner
+
+    from selfhost_cli.cli import app
+
+    runner = CliRunner()
+    screen = runner.invoke(app, ["breakeven", "--model", "llama-4-70b"], env={"COLUMNS": "120"})
+    assert screen.exit_code == 0, screen.output
+    assert len(screen.stdout.splitlines()) <= 80
+    assert "(frontier," in screen.stdout and "--all for every GPU" in screen.stdout
+    doc = json.loads(runner.invoke(app, ["breakeven", "--model", "llama-4-70b", "--format", "json"]).stdout)
+    full = json.loads(runner.invoke(app, ["breakeven", "--model", "llama-4-70b", "--all", "--format", "json"]).stdout)
+    pairs = [(r["gpu"], r["api"]) for r in doc["rows"]]
+    assert len(pairs) == len(set(pairs))  # one screen: the best tier per GPU × API
+    assert len(full["rows"]) > len(doc["rows"]) and any(r["reference"] for r in doc["rows"])
+    assert all(r["precision"] for r in doc["rows"] if r["gpus_min"])

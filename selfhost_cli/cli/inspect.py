@@ -188,6 +188,9 @@ def breakeven_cmd(
     calibration: CalibrationOpt = None,
     fmt: FormatOpt = Format.TABLE,
     out: OutOpt = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Every GPU × tier × API row (default: the best tier per GPU, one screen).")
+    ] = False,
     tag: TagOpt = None,
 ) -> None:
     """Tokens/day at which self-hosting MODEL costs the same as the API, per GPU × price tier × API offering."""
@@ -209,7 +212,7 @@ def breakeven_cmd(
         raise UsageError("--set changes a profile, and breakeven was given none", hint="add --profile PROFILE")
     base = _breakeven_profile(cat, profile, set_, model, api, gpu_hourly_usd, precision, ops_fte, input_share)
     adhoc = ApiPrices(api_price_in, api_price_out) if api_price_in is not None and api_price_out is not None else None
-    result = breakeven(base, cat, gpu or suitable_gpus(cat), list(pricing or []), adhoc, engines=engines)
+    result = breakeven(base, cat, gpu or suitable_gpus(cat), list(pricing or []), adhoc, engines=engines, all_rows=all_)
     warn_all(result.warnings)
     if fmt is Format.JSON:
         emit(
@@ -217,9 +220,9 @@ def breakeven_cmd(
             out,
         )
     elif fmt is Format.MARKDOWN:
-        emit(pr_markdown("breakeven", tag, breakeven_view.markdown(result), result.warnings), out)
+        emit(pr_markdown("breakeven", tag, breakeven_view.markdown(result, not all_), result.warnings), out)
     else:
-        emit(render_table(breakeven_view.table(result)), out)
+        emit(render_table(breakeven_view.table(result, not all_)), out)
 
 
 def _breakeven_profile(

@@ -45,25 +45,42 @@ def payload(result: Breakeven) -> dict[str, Any]:
     }
 
 
-def _rows(result: Breakeven) -> list[tuple[str, ...]]:
-    return [
-        (
-            r.gpu,
-            r.pricing,
-            "unknown" if r.gpu_hourly_usd is None else f"${r.gpu_hourly_usd:.2f}",
-            r.api,
-            "—" if r.gpus_min is None else str(r.gpus_min),
-            tokens(r.breakeven_tokens_per_day),
-            tokens(r.breakeven_gpu_only_tokens_per_day),
-            r.note,
-        )
-        for r in result.rows
-    ]
+def _row(r: Any) -> tuple[str, ...]:
+    return (
+        r.gpu,
+        f"{r.pricing} / {r.precision}" if r.precision else r.pricing,
+        "unknown" if r.gpu_hourly_usd is None else f"${r.gpu_hourly_usd:.2f}",
+        r.api + (" (frontier, for scale)" if r.reference else ""),
+        "—" if r.gpus_min is None else str(r.gpus_min),
+        tokens(r.breakeven_tokens_per_day),
+        tokens(r.breakeven_gpu_only_tokens_per_day),
+        r.note.split(" rows (")[0] + (" rows" if " rows (" in r.note else ""),
+    )
+
+
+def _rows(result: Breakeven, collapse: bool = True) -> list[tuple[str, ...]]:
+    """Rows that break even at least on GPU-hours; those that never do, one line per API saying which GPUs
+    and why (the full list is in JSON and with --all)."""
+    never = [r for r in result.rows if r.breakeven_gpu_only_tokens_per_day is None and r.gpus_min is not None]
+    unfit = [r for r in result.rows if r.gpus_min is None]
+    shown = [r for r in result.rows if not (collapse and (r in never or r in unfit))]
+    out = [_row(r) for r in shown]
+    if collapse:
+        for rows, why in (
+            (never, "a replica costs more per token than the API"),
+            (unfit, "cannot serve it at the latency target (JSON says why)"),
+        ):
+            by_api: dict[str, list[str]] = {}
+            for r in rows:
+                by_api.setdefault(r.api, []).append(r.gpu)
+            for api, gpus in by_api.items():
+                out.append(("…", "", "", api, "", "never", "never", f"{', '.join(sorted(set(gpus)))}: {why}"))
+    return out
 
 
 HEADERS = [
     "gpu",
-    "pricing",
+    "pricing / precision",
     "USD/GPU-h",
     "api",
     "GPUs min",
@@ -73,10 +90,75 @@ HEADERS = [
 ]
 
 
-def table(result: Breakeven) -> RenderableType:
-    parts: list[RenderableType] = [
-        simple_table(f"Break-even for self-hosting {result.model}", HEADERS, _rows(result), right=(2, 4, 5, 6))
+def screen(result: Breakeven) -> tuple[list[str], list[tuple[str, ...]]]:
+    """One row per GPU: its best tier against the cheapest comparable API, then the frontier reference's
+    break-even; GPUs that never break even (or cannot serve) collapse into one line each."""
+    apis = list(dict.fromkeys(r.api for r in result.rows if not r.reference))
+    refs = list(dict.fromkeys(r.api for r in result.rows if r.reference))
+    main_api = apis[0] if apis else ""
+    ref = refs[0] if refs else ""
+    by_gpu: dict[str, dict[str, Any]] = {}
+    for r in result.rows:
+        by_gpu.setdefault(r.gpu, {})[r.api] = r
+    rows: list[tuple[str, ...]] = []
+    never: list[str] = []
+    unfit: list[str] = []
+    for gpu, per in by_gpu.items():
+        first = per.get(main_api) or per.get(ref)
+        if first is None:
+            continue
+        if first.gpus_min is None:
+            unfit.append(gpu)
+            continue
+        if first.breakeven_gpu_only_tokens_per_day is None and (
+            ref is None or per.get(ref) is None or per[ref].breakeven_gpu_only_tokens_per_day is None
+        ):
+            never.append(gpu)
+            continue
+        other = per.get(ref)
+        rows.append(
+            (
+                gpu,
+                f"{first.pricing} {first.precision}",
+                "unknown" if first.gpu_hourly_usd is None else f"${first.gpu_hourly_usd:.2f}",
+                str(first.gpus_min),
+                tokens(first.breakeven_tokens_per_day),
+                tokens(first.breakeven_gpu_only_tokens_per_day),
+                tokens(other.breakeven_tokens_per_day) if other else "—",
+                tokens(other.breakeven_gpu_only_tokens_per_day) if other else "—",
+            )
+        )
+    if never:
+        rows.append((", ".join(never), "", "", "", "never", "never", "", "a replica costs more per token"))
+    if unfit:
+        rows.append((", ".join(unfit), "", "", "", "—", "—", "—", "cannot serve it at the latency target"))
+    headers = [
+        "gpu",
+        "best tier, precision",
+        "USD/GPU-h",
+        "GPUs",
+        f"vs {main_api}: fully loaded",
+        "GPU-hours only",
+        f"vs {ref} (frontier, for scale): fully loaded" if ref else "frontier reference",
+        "GPU-hours only",
     ]
+    return headers, rows
+
+
+def table(result: Breakeven, collapse: bool = True) -> RenderableType:
+    if collapse:
+        headers, rows = screen(result)
+        main = simple_table(
+            f"Break-even for self-hosting {result.model} (tokens/day; --all for every GPU × tier × API)",
+            headers,
+            rows,
+            right=(2, 3, 4, 5, 6, 7),
+        )
+    else:
+        main = simple_table(
+            f"Break-even for self-hosting {result.model}", HEADERS, _rows(result, False), right=(2, 4, 5, 6)
+        )
+    parts: list[RenderableType] = [main]
     if result.chart:
         parts.append(chart(result))
     return Group(*parts)
@@ -102,8 +184,9 @@ def chart(result: Breakeven) -> RenderableType:
     return simple_table(result.chart_title + " (log scale)", ["tokens/day", "API", "self-hosted"], rows)
 
 
-def markdown(result: Breakeven) -> str:
-    out = [f"## Break-even for self-hosting {result.model}\n", md_table(HEADERS, _rows(result))]
+def markdown(result: Breakeven, collapse: bool = True) -> str:
+    headers, rows = screen(result) if collapse else (HEADERS, _rows(result, False))
+    out = [f"## Break-even for self-hosting {result.model}\n", md_table(headers, rows)]
     if result.chart:
         out += [
             f"\n{result.chart_title}\n",
