@@ -202,10 +202,19 @@ def _options_table(advice: Advice) -> Table:
 
 
 def _value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1e6 else tokens(value)
-    if isinstance(value, int) and abs(value) >= 1_000_000:
+    """A value as a person reads it: no scientific notation, no Python literals (None, True, lists)."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)) and abs(value) >= 1_000_000:
         return tokens(value)
+    if isinstance(value, float):
+        if value.is_integer():
+            return f"{int(value):,}"
+        return f"{value:,.4f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
     if isinstance(value, list):
-        return ", ".join(map(str, value))
+        return ", ".join(map(_value, value))
     return str(value)
