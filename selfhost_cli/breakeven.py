@@ -24,7 +24,7 @@ from selfhost_cli.enums import Confidence, Pricing, QualityPolicy
 from selfhost_cli.profile import Profile, SelfHosting
 
 # Volumes the cost-vs-volume chart is drawn at (tokens/day).
-CHART_VOLUMES = [1e6 * 10 ** (i / 2) for i in range(0, 11)]  # 1M .. 100B
+CHART_VOLUMES = [1e6 * 10 ** (i / 8) for i in range(0, 41)]  # 1M .. 100B, 8 a decade (the staircase shows)
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,7 @@ class Breakeven:
     chart: list[CurvePoint]
     prices_as_of: str | None
     warnings: list[str]
+    chart_breakeven_tokens_per_day: float | None = None  # where the charted lines cross
 
 
 def suitable_gpus(catalog: Catalog) -> list[str]:
@@ -145,7 +146,16 @@ def breakeven(
     chart, title = _chart(best, work)
     if not rows:
         warnings.append("no GPU × pricing tier with a known price: give --gpu-hourly-usd")
-    return Breakeven(model.id, model.note, rows, title, chart, min(dates).isoformat() if dates else None, warnings)
+    return Breakeven(
+        model.id,
+        model.note,
+        rows,
+        title,
+        chart,
+        min(dates).isoformat() if dates else None,
+        warnings,
+        best[0] if best else None,
+    )
 
 
 FRONTIER_NOTE = "frontier reference: "

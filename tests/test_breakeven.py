@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -144,3 +145,40 @@ def test_breakeven_fits_one_screen_with_a_frontier_reference() -> None:
     assert len(pairs) == len(set(pairs))  # one screen: the best tier per GPU × API
     assert len(full["rows"]) > len(doc["rows"]) and any(r["reference"] for r in doc["rows"])
     assert all(r["precision"] for r in doc["rows"] if r["gpus_min"])
+
+
+ADHOC = ["breakeven", "--model", "llama-4-70b", "--gpu", "h100-sxm", "--pricing", "spot"]
+ADHOC += ["--api-price-in", "2.5", "--api-price-out", "10"]
+
+
+def test_breakeven_draws_a_line_chart_with_the_break_even_marked() -> None:
+    from typer.testing import CliRunner
+
+    from selfhost_cli.cli import app
+
+    out = CliRunner().invoke(app, ADHOC).stdout
+    assert "× break-even" in out and "tokens/day" in out and "$100k │" in out
+    md = CliRunner().invoke(app, [*ADHOC, "--format", "markdown"]).stdout
+    assert "```mermaid\nxychart-beta" in md and "<details><summary>The points</summary>" in md
+
+
+def test_plot_writes_an_image_or_says_what_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from typer.testing import CliRunner
+
+    from selfhost_cli.cli import app
+
+    target = tmp_path / "cost.png"
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        result = CliRunner().invoke(app, [*ADHOC, "--plot", str(target)])
+        assert result.exit_code == 0 and target.read_bytes()[:4] == b"\x89PNG"
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if the extra were not installed
+    missing = CliRunner().invoke(app, [*ADHOC, "--plot", str(tmp_path / "x.png")])
+    assert missing.exit_code == 2 and "pip install 'selfhost[plot]'" in missing.output
+    wrong = CliRunner().invoke(app, [*ADHOC, "--plot", str(tmp_path / "x.jpg")])
+    assert wrong.exit_code == 2 and "must end in .png or .svg" in wrong.output

@@ -17,6 +17,7 @@ from selfhost_cli.cli import (
     TagOpt,
     _catalog,
     _engines,
+    _err,
     _no_markdown,
     _profile,
     app,
@@ -191,6 +192,12 @@ def breakeven_cmd(
     all_: Annotated[
         bool, typer.Option("--all", help="Every GPU × tier × API row (default: the best tier per GPU, one screen).")
     ] = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot", help="Also draw the cost-vs-volume chart to FILE.png or FILE.svg (needs selfhost[plot])."
+        ),
+    ] = None,
     tag: TagOpt = None,
 ) -> None:
     """Tokens/day at which self-hosting MODEL costs the same as the API, per GPU × price tier × API offering."""
@@ -214,6 +221,13 @@ def breakeven_cmd(
     adhoc = ApiPrices(api_price_in, api_price_out) if api_price_in is not None and api_price_out is not None else None
     result = breakeven(base, cat, gpu or suitable_gpus(cat), list(pricing or []), adhoc, engines=engines, all_rows=all_)
     warn_all(result.warnings)
+    if plot is not None:
+        from selfhost_cli.render import chart as chart_mod
+
+        if not result.chart:
+            raise UsageError("--plot: no break-even to chart", hint="no GPU × tier breaks even with these APIs")
+        chart_mod.save(breakeven_view.series(result), result.chart_breakeven_tokens_per_day, result.chart_title, plot)
+        _err(f"wrote {plot}")
     if fmt is Format.JSON:
         emit(
             jr.dumps(jr.envelope("breakeven", breakeven_view.payload(result), result.warnings, result.prices_as_of)),

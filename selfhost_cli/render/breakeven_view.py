@@ -8,11 +8,10 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from selfhost_cli.breakeven import Breakeven
+from selfhost_cli.render.chart import Series, mermaid, terminal
 from selfhost_cli.render.json_ import plain
 from selfhost_cli.render.markdown import md_table
 from selfhost_cli.render.table import simple_table, tokens, usd
-
-BAR_WIDTH = 40
 
 
 def payload(result: Breakeven) -> dict[str, Any]:
@@ -164,35 +163,38 @@ def table(result: Breakeven, collapse: bool = True) -> RenderableType:
     return Group(*parts)
 
 
+def series(result: Breakeven) -> list[Series]:
+    api = result.chart_title.split(": ", 1)[-1].split(" vs ")[0] if result.chart else "API"
+    return [
+        Series(api, tuple((p.tokens_per_day, p.api_usd) for p in result.chart), "a"),
+        Series(
+            "self-hosted (fully loaded)",
+            tuple((p.tokens_per_day, p.self_host_usd) for p in result.chart),
+            "s",
+            staircase=True,
+        ),
+    ]
+
+
 def chart(result: Breakeven) -> RenderableType:
-    """Monthly cost vs tokens/day as paired horizontal bars on a log-scaled cost axis."""
-    import math
-
-    values = [v for p in result.chart for v in (p.api_usd, p.self_host_usd) if v]
-    top, bottom = math.log10(max(values)), math.log10(max(min(values), 1.0))
-    span = max(top - bottom, 1e-9)
-
-    def bar(value: float | None, style: str) -> Text:
-        if not value:
-            return Text("n/a", style="dim")
-        length = max(1, round(BAR_WIDTH * (math.log10(max(value, 1.0)) - bottom) / span))
-        return Text("█" * length, style=style).append(f" {usd(value)}", style="")
-
-    rows = []
-    for p in result.chart:
-        rows.append((tokens(p.tokens_per_day), bar(p.api_usd, "cyan"), bar(p.self_host_usd, "green")))
-    return simple_table(result.chart_title + " (log scale)", ["tokens/day", "API", "self-hosted"], rows)
+    """Monthly cost against tokens/day on log axes, as a line chart in the terminal."""
+    lines = terminal(series(result), result.chart_breakeven_tokens_per_day)
+    return Group(Text(result.chart_title + " (log axes, USD/month)", style="bold"), Text("\n".join(lines)))
 
 
 def markdown(result: Breakeven, collapse: bool = True) -> str:
     headers, rows = screen(result) if collapse else (HEADERS, _rows(result, False))
     out = [f"## Break-even for self-hosting {result.model}\n", md_table(headers, rows)]
     if result.chart:
+        every = result.chart[::4]  # two points a decade in the table; the chart has them all
         out += [
-            f"\n{result.chart_title}\n",
+            f"\n### {result.chart_title}\n",
+            mermaid(series(result), "Monthly cost vs tokens/day"),
+            "<details><summary>The points</summary>\n",
             md_table(
                 ["tokens/day", "API USD/month", "self-hosted USD/month"],
-                [(tokens(p.tokens_per_day), usd(p.api_usd), usd(p.self_host_usd)) for p in result.chart],
+                [(tokens(p.tokens_per_day), usd(p.api_usd), usd(p.self_host_usd)) for p in every],
             ),
+            "</details>\n",
         ]
     return "\n".join(out)
