@@ -217,3 +217,14 @@ def test_a_folder_of_results_is_a_baseline(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert all(r["baseline"] == "matched" for r in json.loads(result.stdout)["results"])
+
+
+def test_no_material_change_is_said_instead_of_a_table(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent / "profiles"
+    main = tmp_path / "main.json"
+    _check(str(root / "startup.yaml"), "--format", "json", "--out", str(main))
+    quiet = _check(str(root / "startup.yaml"), "--baseline", str(main), "--min-change-pct", "1", "--format", "markdown")
+    assert "No material change: 1 profile(s), each within ±1% of its baseline" in quiet.stdout
+    assert "| profile |" not in quiet.stdout
+    loud = _check(str(root / "startup.yaml"), "--baseline", str(main), "--format", "markdown")
+    assert "| profile |" in loud.stdout

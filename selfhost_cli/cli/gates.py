@@ -77,6 +77,18 @@ def check_cmd(
     calibration: CalibrationOpt = None,
     fmt: FormatOpt = Format.TABLE,
     out: OutOpt = None,
+    min_change_usd: Annotated[
+        float | None,
+        typer.Option(
+            "--min-change-usd", min=0, max=1e12, callback=finite, help="Markdown: below this, say 'no material change'."
+        ),
+    ] = None,
+    min_change_pct: Annotated[
+        float | None,
+        typer.Option(
+            "--min-change-pct", min=0, max=1e6, callback=finite, help="Markdown: below this, say 'no material change'."
+        ),
+    ] = None,
     tag: TagOpt = None,
 ) -> None:
     """CI budget gate: evaluate profiles against budgets and a baseline; exit 1 if any gate fails."""
@@ -142,7 +154,9 @@ def check_cmd(
     if fmt is Format.JSON:
         emit(jr.dumps(jr.envelope("check", payload, warnings, min(dates) if dates else None)), out)
     elif fmt is Format.MARKDOWN:
-        emit(pr_markdown("check", tag, check_view.markdown(results, passed, removed), warnings), out)
+        quiet = check_view.immaterial(results, removed, min_change_usd, min_change_pct)
+        body = check_view.no_change(results, min_change_usd, min_change_pct) if quiet else None
+        emit(pr_markdown("check", tag, body or check_view.markdown(results, passed, removed), warnings), out)
     else:
         emit(render_table(check_view.table(results, passed, removed)), out)
     if not passed:

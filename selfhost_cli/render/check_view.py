@@ -70,6 +70,33 @@ def markdown(results: list[GateResult], passed: bool, removed: Sequence[str] = (
     return f"## selfhost check: {icon}\n\n" + md_table(HEADERS, _gate_rows(results, removed))
 
 
+def immaterial(results: list[GateResult], removed: Sequence[str], min_usd: float | None, min_pct: float | None) -> bool:
+    """Every profile passed, had a baseline, kept its decision and moved less than both thresholds given."""
+    if (min_usd is None and min_pct is None) or removed or not results:
+        return False
+    for r in results:
+        if not r.passed or r.baseline != "matched" or r.decision != r.baseline_decision or r.change_usd is None:
+            return False
+        if min_usd is not None and abs(r.change_usd) >= min_usd:
+            return False
+        if min_pct is not None and (r.change_pct is None or abs(r.change_pct) >= min_pct):
+            return False
+    return True
+
+
+def no_change(results: list[GateResult], min_usd: float | None, min_pct: float | None) -> str:
+    limits = " and ".join(
+        x
+        for x in (f"±{usd(min_usd)}" if min_usd is not None else "", f"±{min_pct:g}%" if min_pct is not None else "")
+        if x
+    )
+    total = sum(r.monthly_usd or 0.0 for r in results)
+    return (
+        f"## selfhost check: ✅ passed\n\nNo material change: {len(results)} profile(s), each within {limits} of its "
+        f"baseline, decisions unchanged ({usd(total)}/month in all).\n"
+    )
+
+
 def diff_rows(base: dict[str, Any], proposed: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per compared field: before, after, change."""
     rows = []

@@ -6,7 +6,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from selfhost_cli.advise import Advice
-from selfhost_cli.render.table import ALTERNATIVE_HEADERS, alternatives_rows, capacity_rows, line_items, tokens, usd
+from selfhost_cli.render.table import (
+    ALTERNATIVE_HEADERS,
+    _value,
+    alternatives_rows,
+    capacity_rows,
+    line_items,
+    tokens,
+    usd,
+)
 
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -24,9 +32,17 @@ def _breakeven(value: float | None) -> str:
     return f"{tokens(value)} tokens/day" if value else "none"
 
 
+def details(summary: str, body: str) -> str:
+    """A collapsed section (GitHub renders <details>): what a reviewer opens only when they need it."""
+    return f"<details><summary>{summary}</summary>\n\n{body}\n</details>\n"
+
+
 def advice_markdown(advice: Advice) -> str:
+    """A pull-request comment: the headline (decision, cost, confidence), the reasons and a short table of
+    options in view; line items, capacity, the deployments compared and the assumptions in <details>."""
+    chosen = f" at {usd(advice.chosen_monthly_usd)}/month" if advice.chosen_monthly_usd is not None else ""
     out = [
-        f"## selfhost advise: {advice.profile_name}\n",
+        f"## selfhost advise: {advice.profile_name} — `{advice.decision.value}`{chosen}\n",
         f"**Recommendation: `{advice.decision.value}`** (confidence {advice.confidence.value}: "
         f"{advice.confidence_why}). {advice.summary}\n",
         f"Break-even: {_breakeven(advice.breakeven_tokens_per_day)} — {advice.breakeven_note}\n",
@@ -34,40 +50,48 @@ def advice_markdown(advice: Advice) -> str:
         md_table(["rule", "effect", "why"], [(f.rule, f.effect.value, f.message) for f in advice.reasons]),
         "### Monthly cost by option\n",
         md_table(
-            ["kind", "option", "USD/month", "quality", "eligible", "breakdown"],
+            ["kind", "option", "USD/month", "quality", "eligible"],
             [
                 (
                     o.kind.value,
-                    o.id,
+                    o.id + (" ◀" if advice.chosen and o.id == advice.chosen.id else ""),
                     usd(o.monthly_usd),
                     f"{o.quality.score:.0f}" if o.quality else "—",
                     "yes" if o.eligible else "no: " + (", ".join(o.excluded_by) or "cost unknown"),
-                    line_items(o) or o.infeasible or o.price_missing or "",
                 )
                 for o in advice.options
             ],
         ),
+        details(
+            "Cost breakdown (line items)",
+            md_table(
+                ["option", "breakdown"],
+                [(o.id, line_items(o) or o.infeasible or o.price_missing or "") for o in advice.options],
+            ),
+        ),
     ]
     own = advice.option("self_host")
     if own and own.capacity:
-        out += ["### Capacity plan (self-hosted)\n", md_table(["item", "value"], capacity_rows(own.capacity))]
+        out.append(details("Capacity plan (self-hosted)", md_table(["item", "value"], capacity_rows(own.capacity))))
     if any(a.feasible for a in advice.alternatives) and len(advice.alternatives) > 1:
-        out += ["### Deployments compared\n", md_table(ALTERNATIVE_HEADERS, alternatives_rows(advice))]
+        out.append(details("Deployments compared", md_table(ALTERNATIVE_HEADERS, alternatives_rows(advice))))
     if advice.flip_points:
         out += [
             "### What would flip it\n",
             md_table(
                 ["change", "to", "decision", "note"],
-                [(" + ".join([f.parameter, *f.also]), f.value, f.decision, f.note) for f in advice.flip_points],
+                [(" + ".join([f.parameter, *f.also]), _value(f.value), f.decision, f.note) for f in advice.flip_points],
             ),
         ]
-    out += [
-        "### Assumptions\n",
-        md_table(
-            ["name", "value", "source", "as of"],
-            [(a.name, a.value, a.source, a.as_of or "") for a in advice.assumptions],
-        ),
-    ]
+    out.append(
+        details(
+            "Assumptions (with sources and dates)",
+            md_table(
+                ["name", "value", "source", "as of"],
+                [(a.name, _value(a.value), a.source, a.as_of or "") for a in advice.assumptions],
+            ),
+        )
+    )
     if advice.warnings:
         out += ["### Warnings\n", "".join(f"- {w}\n" for w in advice.warnings)]
     return "\n".join(out)
