@@ -89,7 +89,7 @@ def table(kind: str, entries: Sequence[Any]) -> RenderableType:
             "—" if a.cached_input_usd_per_1m is None else f"${a.cached_input_usd_per_1m:g}",
             "—" if a.batch_discount is None else f"{a.batch_discount:.0%}",
             a.as_of.isoformat(),
-            a.source,
+            shorten(a.source),
         )
         for a in entries
     ]
@@ -98,3 +98,13 @@ def table(kind: str, entries: Sequence[Any]) -> RenderableType:
         ["id", "tier", "serves", "input", "output", "cached", "batch", "as of", "source"],
         rows,
     )
+
+
+SOURCE_CHARS = 28
+
+
+def shorten(source: str) -> str:
+    """A source as a table cell: its first reference, cut to SOURCE_CHARS (the full text is in JSON)."""
+    first = source.split(";")[0].split(" (")[0].strip()
+    first = first.removeprefix("https://").removeprefix("http://").removeprefix("www.")
+    return first if len(first) <= SOURCE_CHARS and first == source else first[: SOURCE_CHARS - 1] + "…"

@@ -40,9 +40,37 @@ def tokens(value: float | None) -> str:
     return f"{value:.3g}"
 
 
+# Cells up to this long with no space in them (ids, dates, money) are kept whole when the width allows.
+ATOMIC_MAX = 48
+PROSE_MIN = 12  # the narrowest a wrapping column is squeezed to
+
+
+class FitTable(Table):
+    """A table that, at render time, keeps ids, dates and figures whole (no wrap) as far as the console width
+    allows, and wraps the prose columns around them; what cannot fit still folds rather than being cut."""
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        width = options.max_width
+        cells = [
+            [(c.plain if isinstance(c, Text) else str(c)).removesuffix(" ◀") for c in col.cells] for col in self.columns
+        ]
+        atomic = [bool(cs) and all(" " not in c and len(c) <= ATOMIC_MAX for c in cs) for cs in cells]
+        need = [
+            max([len(c) for c in cs] + [len(str(col.header)) if atomic[i] else 0])
+            for i, (col, cs) in enumerate(zip(self.columns, cells, strict=True))
+        ]
+        budget = width - 3 * len(self.columns) - 1 - sum(PROSE_MIN for a in atomic if not a)
+        for i in sorted(range(len(self.columns)), key=lambda k: (k != 0, need[k])):  # the id column, then narrow ones
+            if atomic[i] and need[i] <= budget:
+                self.columns[i].no_wrap = True
+                self.columns[i].min_width = need[i]
+                budget -= need[i]
+        yield from super().__rich_console__(console, options)
+
+
 def simple_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], right: Sequence[int] = ()) -> Table:
     """A plain table; `right` lists the columns to right-align (numbers)."""
-    table = Table(title=title, title_justify="left", expand=False)
+    table = FitTable(title=title, title_justify="left", expand=False)
     for i, header in enumerate(headers):
         table.add_column(header, justify="right" if i in right else "left", overflow="fold")
     for row in rows:
