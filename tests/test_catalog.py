@@ -585,3 +585,15 @@ def test_merged_user_offering_joins_the_order(tmp_path: Path) -> None:
     )
     merged = catalog.load([user])
     assert merged.apis_serving("llama-3.3-70b")[0].id == "acme/llama-3.3-70b"
+
+
+def test_dense_parameter_counts_reconcile_with_the_architecture(cat: Catalog) -> None:
+    """Embeddings (× 2 unless tied) + layers × (attention + gated MLP) is the published total within 2%: a
+    missing `tied_embeddings` shows up as a count the architecture overshoots (issue 10)."""
+    for m in cat.models.values():
+        if m.moe or m.mla or m.family == "gpt-j":  # GPT-J's MLP is not gated (two matrices, not three)
+            continue
+        tables = m.vocab_size * m.hidden_size * (1 if m.tied_embeddings else 2)
+        attention = 2 * m.hidden_size * m.attention_heads * m.head_dim + 2 * m.hidden_size * m.kv_heads * m.head_dim
+        total = tables + m.layers * (attention + 3 * m.hidden_size * m.intermediate_size)
+        assert total / 1e9 == pytest.approx(m.params_total_b, rel=0.02), m.id
