@@ -393,3 +393,14 @@ def test_breakeven_rows_run_on_the_same_search_as_advise():
         assert (row.gpus_min is not None) == (key in feasible), key
     # a GPU that needs two nodes for one replica is a breakeven row too (not "does not fit")
     assert rows[("h100-sxm", "on_demand")].gpus_min == 16
+
+
+def test_h100_nvl_bridges_pairs_only_so_tp4_all_reduces_over_pcie():
+    from selfhost_cli.deploy.estimate import allreduce_ms
+
+    model = CATALOG.model("llama-3.3-70b")
+    nvl, sxm = CATALOG.gpu("h100-nvl"), CATALOG.gpu("h100-sxm")
+    pair = allreduce_ms(Setup(model, nvl, Precision.FP8, VLLM, 2), 256)
+    four = allreduce_ms(Setup(model, nvl, Precision.FP8, VLLM, 4), 256)
+    assert four > 5 * allreduce_ms(Setup(model, sxm, Precision.FP8, VLLM, 4), 256)
+    assert four > 3 * pair  # beyond the bridged pair the buffer crosses PCIe Gen4 (32 GB/s, not 300)

@@ -132,6 +132,10 @@ class Interconnect(Strict):
 
     kind: Literal["nvlink", "xgmi", "pcie", "none", "unified"]
     gb_per_s: float = Field(gt=0)
+    bridge_gpus: int | None = Field(
+        default=None, gt=0, description="NVLink bridges join only this many GPUs; beyond them traffic crosses PCIe"
+    )
+    pcie_gb_per_s: float | None = Field(default=None, gt=0, description="the host link beyond a bridge group")
 
 
 class ScaleOut(Strict):

@@ -296,9 +296,11 @@ def allreduce_ms(setup: Setup, tokens: float) -> float:
     buffer_bytes = tokens * setup.model.hidden_size * 2.0
     local = min(setup.tp, setup.gpu.max_gpus_per_node)
     moved = 2.0 * (local - 1) / local * buffer_bytes
-    over_pcie = link.kind in ("pcie", "none")
+    beyond_bridge = link.bridge_gpus is not None and local > link.bridge_gpus  # pairs bridged, the rest PCIe
+    over_pcie = link.kind in ("pcie", "none") or beyond_bridge
+    rate = (link.pcie_gb_per_s or link.gb_per_s) if beyond_bridge else link.gb_per_s
     latency_us = setup.hardware.pcie_allreduce_latency_us if over_pcie else setup.hardware.allreduce_latency_us
-    per_allreduce_ms = latency_us / 1000 + moved / (link.gb_per_s * 1e9 * setup.hardware.link_efficiency) * 1000
+    per_allreduce_ms = latency_us / 1000 + moved / (rate * 1e9 * setup.hardware.link_efficiency) * 1000
     if setup.tp > local:  # hierarchical: the node's share (1/local of the buffer) is all-reduced across nodes
         nodes = setup.tp // local
         per_allreduce_ms += scale_out_ms(setup, 2.0 * (nodes - 1) / nodes * buffer_bytes / local)
