@@ -285,8 +285,10 @@ def test_owned_line_items_worked_by_hand():
     assert gpu.unit_usd == pytest.approx(40_000 / (4 * 12))  # $833.33 per GPU-month
     assert power.unit_usd == pytest.approx(1.0 * 1.5 * 730 * 0.10)  # kW × PUE × hours × $/kWh = $109.50
     assert hosting.unit_usd == 150
+    bought = gpu.quantity  # whole 8-GPU servers: at least the fleet
+    assert bought % 8 == 0 and bought >= gpus
     assert gpu.monthly_usd + power.monthly_usd + hosting.monthly_usd == pytest.approx(
-        gpus * (833.333 + 109.5 + 150), rel=1e-4
+        bought * (833.333 + 109.5 + 150), rel=1e-4
     )
 
 
@@ -404,3 +406,11 @@ def test_h100_nvl_bridges_pairs_only_so_tp4_all_reduces_over_pcie():
     four = allreduce_ms(Setup(model, nvl, Precision.FP8, VLLM, 4), 256)
     assert four > 5 * allreduce_ms(Setup(model, sxm, Precision.FP8, VLLM, 4), 256)
     assert four > 3 * pair  # beyond the bridged pair the buffer crosses PCIe Gen4 (32 GB/s, not 300)
+
+
+def test_owned_hardware_is_bought_in_whole_servers():
+    o = own(run(make(self_hosting={"gpu": "b200", "pricing": "owned"})))
+    gpu = o.item("gpu")
+    assert gpu.quantity % 8 == 0 and gpu.quantity >= o.capacity.gpus
+    gb = own(run(make(self_hosting={"gpu": "gb200", "pricing": "owned"})))
+    assert gb.item("gpu").quantity % 72 == 0  # an NVL72 rack is the unit

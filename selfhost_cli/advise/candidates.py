@@ -314,6 +314,11 @@ def _no_plan(found: SearchResult, fallback: str) -> str:
     return f"no GPU searched can serve ({len(seen)} tried) — {shown}"
 
 
+def purchase_unit(gpu: GpuSpec) -> int:
+    """GPUs bought together: a whole server, or a whole NVLink rack where the domain is larger (GB200 NVL72)."""
+    return max(gpu.node_gpus, gpu.max_gpus_per_node)
+
+
 def pricing_tiers(profile: Profile) -> tuple[Pricing, ...]:
     """The tiers to search: the profile's; by default owned hardware when the data may not leave the site."""
     s = profile.self_hosting
@@ -358,6 +363,7 @@ def markets_for(
                     hourly.usd_per_gpu_hour if hourly else None,
                     elastic.usd_per_gpu_hour if elastic else None,
                     follows_demand=tier is Pricing.SERVERLESS or (tier is not Pricing.OWNED and s.autoscaled),
+                    unit_gpus=purchase_unit(gpu) if tier is Pricing.OWNED else 1,
                 )
             )
     return markets, prices

@@ -14,6 +14,7 @@ from selfhost_cli.advise.ownership import ENGINE_START_S, WEIGHT_LOAD_GB_PER_S, 
 from selfhost_cli.advise.rules import QUALITY_GAP_POINTS
 from selfhost_cli.advise.workload import Workload
 from selfhost_cli.costs import DAYS_PER_MONTH, HOURS_PER_MONTH
+from selfhost_cli.deploy.search import billed_gpus
 from selfhost_cli.deploy.sizing import TARGET_PEAK_UTILIZATION
 from selfhost_cli.enums import Decision, OptionKind, Pricing, WarningCode
 from selfhost_cli.profile import DEFAULT_OUTPUT_TOKENS_PER_REQUEST, LONGEST_TO_MEAN, Profile
@@ -68,6 +69,9 @@ def alternatives(cands: Candidates, fixed_monthly_usd: float) -> list[Alternativ
             hourly = f.usd_per_hour
             chosen = f.market.gpu.id == c.gpu.id and f.market.pricing == c.pricing.value
             what = f"{f.fleet.replicas} × {setup.layout} replica(s) on {setup.nodes} node(s) each"
+            bought = billed_gpus(f.fleet.mean_gpus, f.market.unit_gpus)
+            if bought > f.fleet.mean_gpus:
+                what += f"; {bought:,} bought ({f.market.unit_gpus} at a time)"
             rows.append(
                 Alternative(
                     f.market.gpu.id,

@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
-from selfhost_cli.advise.candidates import ApiCandidate, Candidates, SelfHostCandidate
+from selfhost_cli.advise.candidates import ApiCandidate, Candidates, SelfHostCandidate, purchase_unit
 from selfhost_cli.advise.options import Capacity, LineItem, Option, usd
 from selfhost_cli.advise.workload import Workload
 from selfhost_cli.catalog import GpuHourly
@@ -26,6 +26,7 @@ from selfhost_cli.costs import (
     daily_curve,
     overflow_share,
 )
+from selfhost_cli.deploy.search import billed_gpus
 from selfhost_cli.deploy.sizing import (
     Fleet,
     Infeasible,
@@ -192,11 +193,13 @@ def gpu_items(cand: SelfHostCandidate, f: Fleet) -> list[LineItem]:
         and h.basis.startswith("owned")
     ):
         assert o.purchase_usd is not None
-        gpus = f.mean_gpus
+        unit = purchase_unit(cand.gpu)
+        gpus = billed_gpus(f.mean_gpus, unit)
+        whole = f" (bought {unit} at a time: {gpus:g} for {f.mean_gpus:g} used)" if gpus > f.mean_gpus else ""
         return [
             LineItem(
                 "gpu",
-                f"{cand.gpu.id} owned: ${o.purchase_usd.value:,.0f} over {o.amortization_years.value:g} years",
+                f"{cand.gpu.id} owned: ${o.purchase_usd.value:,.0f} over {o.amortization_years.value:g} years{whole}",
                 gpus,
                 "GPU-month",
                 o.amortized_usd_per_month,

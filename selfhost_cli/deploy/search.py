@@ -12,6 +12,7 @@ so re-runs at another volume (flip points, break-even) only redo the fleet arith
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -50,6 +51,7 @@ class Market:
     usd_per_gpu_hour: float | None
     elastic_usd_per_gpu_hour: float | None = None
     follows_demand: bool = True  # owned hardware costs the same idle or busy: its fleet never shrinks
+    unit_gpus: int = 1  # GPUs bought together (owned: a whole server, or a GB200 NVL72 rack)
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,15 @@ class Found:
         if price is None:
             return None
         elastic = self.market.elastic_usd_per_gpu_hour or price
+        if self.market.unit_gpus > 1:  # bought whole: every GPU of the last server is paid for
+            return billed_gpus(self.fleet.mean_gpus, self.market.unit_gpus) * price
         floor = min(self.fleet.floor_gpus, self.fleet.mean_gpus)
         return floor * price + (self.fleet.mean_gpus - floor) * elastic
+
+
+def billed_gpus(gpus: float, unit: int) -> int:
+    """GPUs paid for when they come `unit` at a time."""
+    return unit * math.ceil(gpus / unit - 1e-9)
 
 
 @dataclass(frozen=True)
