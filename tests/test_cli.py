@@ -1083,3 +1083,14 @@ def test_pr_markdown_starts_with_the_marker_line_and_takes_a_tag(args: list[str]
     assert tagged.stdout.startswith(f"<!-- selfhost:{args[0]}:prod-eu -->\n")
     bad = run(*args, "--format", "markdown", "--tag", "x -->")
     assert bad.exit_code == 2 and "goes into an HTML comment" in bad.output
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in (Path(__file__).resolve().parent.parent / "profiles").glob("*.yaml"))
+)
+def test_no_option_id_is_broken_in_the_table_at_120_columns(name: str) -> None:
+    path = Path(__file__).resolve().parent.parent / "profiles" / name
+    env = {"COLUMNS": "120"}
+    doc = json.loads(CliRunner().invoke(app, ["advise", str(path), "--format", "json"], env=env).stdout)
+    table = CliRunner().invoke(app, ["advise", str(path)], env=env).stdout
+    assert [o["id"] for o in doc["options"] if o["id"] not in table] == []
