@@ -182,3 +182,20 @@ def test_plot_writes_an_image_or_says_what_is_missing(tmp_path: Path, monkeypatc
     assert missing.exit_code == 2 and "pip install 'selfhost[plot]'" in missing.output
     wrong = CliRunner().invoke(app, [*ADHOC, "--plot", str(tmp_path / "x.jpg")])
     assert wrong.exit_code == 2 and "must end in .png or .svg" in wrong.output
+
+
+def test_advise_draws_the_same_chart_for_its_profile(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from selfhost_cli.cli import app
+
+    profile = str(Path(__file__).resolve().parent.parent / "profiles" / "high-volume-steady.yaml")
+    md = CliRunner().invoke(app, ["advise", profile, "--format", "markdown"]).stdout
+    assert "<details><summary>Cost against volume (chart)</summary>" in md and "xychart-beta" in md
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return
+    target = tmp_path / "cost.svg"
+    result = CliRunner().invoke(app, ["advise", profile, "--plot", str(target)])
+    assert result.exit_code == 0 and target.read_text().lstrip().startswith("<?xml")

@@ -56,6 +56,7 @@ class Advice:
     alternatives: list[notes.Alternative]
     warning_items: list[notes.Warning] = field(default_factory=list)
     prices_as_of: str | None = None
+    curve: ex.Curve | None = None  # monthly cost against tokens/day (charts), when there is a comparison
 
     @property
     def warnings(self) -> list[str]:
@@ -97,8 +98,10 @@ def advise(
     today: dt.date,
     engines: EngineSet = BUNDLED_ENGINES,
     with_flips: bool = True,
+    with_curve: bool = False,
 ) -> Advice:
-    """The recommendation for one profile; `with_flips` adds what single change would flip it."""
+    """The recommendation for one profile; `with_flips` adds what single change would flip it, `with_curve` the
+    monthly cost against tokens/day the charts draw."""
     cache = PlanCache()
     ev = evaluate(profile, catalog, engines, cache)
     v = ev.verdict
@@ -141,4 +144,5 @@ def advise(
         alternatives=notes.alternatives(ev.candidates, fixed_monthly_usd(profile.self_hosting)),
         warning_items=notes.warnings(profile, ev.workload, ev.options, ev.candidates, v, today),
         prices_as_of=notes.prices_as_of(ev.candidates),
+        curve=ex.curve(ev.candidates, ev.workload, profile, ev.options) if with_curve else None,
     )

@@ -4,8 +4,8 @@ alternatives and coded warnings — drawn from the typed values, never from mess
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from selfhost_cli.advise.candidates import Candidates
 from selfhost_cli.advise.decide import Basis, Verdict
@@ -154,32 +154,64 @@ def summary(v: Verdict, found: Sequence[Finding], options: Sequence[Option] = ()
 # ---------------------------------------------------------------- break-even
 
 
-def breakeven(
+@dataclass(frozen=True)
+class Curve:
+    """Monthly cost against tokens/day for the first self-hosted option (fleet sized afresh at each volume)
+    and the cheapest API compared: what break-even and the charts are drawn from."""
+
+    api: str
+    own: str
+    points: tuple[tuple[float, float, float | None], ...]  # (tokens/day, API USD, self-hosted USD)
+
+
+# Volumes a curve is drawn at: 1M .. 100B tokens/day, 8 a decade (the self-hosted staircase shows).
+CURVE_VOLUMES = tuple(1e6 * 10 ** (i / 8) for i in range(0, 41))
+
+
+def _sides(
     cands: Candidates, work: Workload, profile: Profile, options: Sequence[Option]
-) -> tuple[float | None, str]:
-    """Tokens/day from which the first self-hosted option, fully loaded, stays at or below the cheapest API
-    (costs equal: no risk margin; the volume flip point is where the decision changes)."""
+) -> tuple[Callable[[float], float | None], Callable[[float], float], str, str] | str:
+    """The self-hosted and API cost functions of volume, with their ids; or why there are none."""
     apis = [o for o in options if o.kind is OptionKind.API]
     cand = cands.self_hosts[0] if cands.self_hosts else None
     if cand is None:
-        return None, "no break-even: no self-hosted model to compare"
+        return "no break-even: no self-hosted model to compare"
     if isinstance(cand.plans, Infeasible):
-        return None, f"no break-even: {cand.id} cannot be deployed ({cand.plans.reason})"
+        return f"no break-even: {cand.id} cannot be deployed ({cand.plans.reason})"
     if cand.hourly is None:
-        return None, f"no break-even: no {cand.pricing.value} price for {cand.gpu.id}"
+        return f"no break-even: no {cand.pricing.value} price for {cand.gpu.id}"
     api_cands = [a for a in cands.apis if a.id in {o.id for o in apis}]
     if not api_cands:
-        return None, "no break-even: no API offering to compare with"
+        return "no break-even: no API offering to compare with"
     cheapest = min(api_cands, key=lambda a: api_usd_at(a.prices, work, 1e9))
     sized = replace(cand, fixed_gpus=None)
     s = profile.self_hosting.model_copy(update={"gpus": None})
     own = functools.partial(self_host_usd_at, sized, work, s)
     api = functools.partial(api_usd_at, cheapest.prices, work)
+    return own, api, sized.id, cheapest.id
 
+
+def curve(cands: Candidates, work: Workload, profile: Profile, options: Sequence[Option]) -> Curve | None:
+    sides = _sides(cands, work, profile, options)
+    if isinstance(sides, str):
+        return None
+    own, api, own_id, api_id = sides
+    return Curve(api_id, own_id, tuple((v, api(v), own(v)) for v in CURVE_VOLUMES))
+
+
+def breakeven(
+    cands: Candidates, work: Workload, profile: Profile, options: Sequence[Option]
+) -> tuple[float | None, str]:
+    """Tokens/day from which the first self-hosted option, fully loaded, stays at or below the cheapest API
+    (costs equal: no risk margin; the volume flip point is where the decision changes)."""
+    sides = _sides(cands, work, profile, options)
+    if isinstance(sides, str):
+        return None, sides
+    own, api, own_id, api_id = sides
     volume = breakeven_volume(own, api)
     if volume is None:
-        return None, f"never: even at 10T tokens/day {sized.id} costs more than {cheapest.id} per token"
+        return None, f"never: even at 10T tokens/day {own_id} costs more than {api_id} per token"
     return (
         volume,
-        f"vs {cheapest.id}, fully loaded (GPU + ops + other), fleet sized for the profile's peak; no risk margin",
+        f"vs {api_id}, fully loaded (GPU + ops + other), fleet sized for the profile's peak; no risk margin",
     )

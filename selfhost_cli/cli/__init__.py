@@ -218,6 +218,10 @@ CalibrationOpt = Annotated[
 ]
 
 
+PlotOpt = Annotated[
+    Path | None,
+    typer.Option("--plot", help="Also draw monthly cost against tokens/day to FILE.png or .svg (selfhost[plot])."),
+]
 TagOpt = Annotated[
     str | None,
     typer.Option("--tag", help="Markdown: name this comment's marker line (<!-- selfhost:COMMAND:NAME -->)."),
@@ -252,15 +256,31 @@ def advise_cmd(
     fmt: FormatOpt = Format.TABLE,
     out: OutOpt = None,
     tag: TagOpt = None,
+    plot: PlotOpt = None,
 ) -> None:
     """Recommend api, self_host or hybrid for a workload profile, with reasons, costs and the capacity plan."""
     from selfhost_cli.advise import advise
 
     engines = _engines(calibration)
     cat = _catalog()
-    advice = advise(_profile(profile, set_, cat), cat, today=dt.date.today(), engines=engines)
+    want_curve = plot is not None or fmt is Format.MARKDOWN
+    advice = advise(_profile(profile, set_, cat), cat, today=dt.date.today(), engines=engines, with_curve=want_curve)
     warn_all(advice.warnings)
+    if plot is not None:
+        plot_advice(advice, plot)
     emit(_render_advice(advice, fmt, tag), out)
+
+
+def plot_advice(advice: Advice, path: Path) -> None:
+    """The profile's monthly cost against tokens/day, self-hosted against the cheapest API, to an image."""
+    from selfhost_cli.render import chart
+
+    c = advice.curve
+    if c is None:
+        raise UsageError(f"--plot: nothing to chart ({advice.breakeven_note})")
+    series = chart.curve_series(c)
+    chart.save(series, advice.breakeven_tokens_per_day, f"{advice.profile_name}: {c.own} vs {c.api}", path)
+    _err(f"wrote {path}")
 
 
 def _render_advice(advice: Advice, fmt: Format, tag: str | None = None) -> str:

@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from selfhost_cli.errors import UsageError
 
@@ -136,3 +137,11 @@ def save(series: Sequence[Series], breakeven: float | None, title: str, path: Pa
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def curve_series(curve: Any) -> list[Series]:
+    """An advise `Curve` as the two series every chart draws."""
+    return [
+        Series(curve.api, tuple((v, a) for v, a, _ in curve.points), "a"),
+        Series(f"{curve.own} (fully loaded)", tuple((v, o) for v, _, o in curve.points), "s", staircase=True),
+    ]

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from selfhost_cli.advise import Advice
+from selfhost_cli.render.chart import curve_series, mermaid
 from selfhost_cli.render.table import (
     ALTERNATIVE_HEADERS,
     _value,
@@ -92,6 +93,10 @@ def advice_markdown(advice: Advice) -> str:
             ),
         )
     )
+    if advice.curve is not None:
+        c = advice.curve
+        title = f"Monthly cost vs tokens/day: {c.own} vs {c.api}"
+        out.append(details("Cost against volume (chart)", mermaid(curve_series(c), title)))
     if advice.warnings:
         out += ["### Warnings\n", "".join(f"- {w}\n" for w in advice.warnings)]
     return "\n".join(out)
