@@ -9,9 +9,10 @@ from rich.text import Text
 
 from selfhost_cli.breakeven import Breakeven
 from selfhost_cli.render.chart import Series, mermaid, terminal
+from selfhost_cli.render.format import tokens, usd
 from selfhost_cli.render.json_ import plain
 from selfhost_cli.render.markdown import md_table
-from selfhost_cli.render.table import simple_table, tokens, usd
+from selfhost_cli.render.table import simple_table
 
 
 def payload(result: Breakeven) -> dict[str, Any]:

@@ -8,8 +8,9 @@ from typing import Any
 from rich.console import RenderableType
 
 from selfhost_cli.budget import GateResult
+from selfhost_cli.render.format import signed_usd, usd
 from selfhost_cli.render.markdown import md_table
-from selfhost_cli.render.table import simple_table, usd
+from selfhost_cli.render.table import simple_table
 
 
 def _change(r: GateResult) -> str:
@@ -21,8 +22,7 @@ def _change(r: GateResult) -> str:
     if r.change_usd is None:
         return f"from {usd(r.baseline_monthly_usd)}: unknown"
     pct = f", {r.change_pct:+.1f}%" if r.change_pct is not None else ""
-    sign = "+" if r.change_usd >= 0 else "−"
-    return f"{sign}{usd(abs(r.change_usd))}{pct} (from {usd(r.baseline_monthly_usd)})"
+    return f"{signed_usd(r.change_usd)}{pct} (from {usd(r.baseline_monthly_usd)})"
 
 
 def _gate_rows(results: list[GateResult], removed: Sequence[str] = ()) -> list[tuple[str, ...]]:

@@ -7,15 +7,9 @@ from typing import Any
 
 from selfhost_cli.advise import Advice
 from selfhost_cli.render.chart import curve_series, mermaid
-from selfhost_cli.render.table import (
-    ALTERNATIVE_HEADERS,
-    _value,
-    alternatives_rows,
-    capacity_rows,
-    line_items,
-    tokens,
-    usd,
-)
+from selfhost_cli.render.format import tokens, usd
+from selfhost_cli.render.format import value as _value
+from selfhost_cli.render.table import ALTERNATIVE_HEADERS, alternatives_rows, capacity_rows, line_items
 
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -12,6 +12,8 @@ from rich.text import Text
 
 from selfhost_cli.advise import Advice
 from selfhost_cli.advise.options import Capacity, Option
+from selfhost_cli.render.format import tokens, usd
+from selfhost_cli.render.format import value as _value
 
 DECISION_STYLE = {"api": "bold cyan", "self_host": "bold green", "hybrid": "bold magenta", "none": "bold red"}
 EFFECT_STYLE = {
@@ -21,23 +23,6 @@ EFFECT_STYLE = {
     "favors_api": "cyan",
     "info": "dim",
 }
-
-
-def usd(value: float | None) -> str:
-    """`$25,002` (or `unknown`, never $0 for a missing price)."""
-    if value is None:
-        return "unknown"
-    return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.2f}"
-
-
-def tokens(value: float | None) -> str:
-    """Human-readable token counts: 2.5M, 1.08B."""
-    if value is None:
-        return "never"
-    for unit, size in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(value) >= size:
-            return f"{value / size:.3g}{unit}"
-    return f"{value:.3g}"
 
 
 # Cells up to this long with no space in them (ids, dates, money) are kept whole when the width allows.
@@ -227,22 +212,3 @@ def _options_table(advice: Advice) -> Table:
         rows,
         right=(2, 3),
     )
-
-
-def _value(value: Any) -> str:
-    """A value as a person reads it: no scientific notation, no Python literals (None, True, lists)."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (int, float)) and abs(value) >= 1_000_000:
-        return tokens(value)
-    if isinstance(value, float):
-        if value.is_integer():
-            return f"{int(value):,}"
-        return f"{value:,.4f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, list):
-        return ", ".join(map(_value, value))
-    return str(value)

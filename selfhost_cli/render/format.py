@@ -1,0 +1,52 @@
+"""How numbers read in tables, charts and Markdown: one place, so every view prints the same value the same way.
+
+Money with `$` and separators (cents below $100), token volumes as 3M / 1.2B, signed changes, plain values
+without scientific notation or Python literals. JSON keeps the raw numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def usd(value: float | None) -> str:
+    """`$25,002` (or `unknown`, never $0 for a missing price)."""
+    if value is None:
+        return "unknown"
+    return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.2f}"
+
+
+def tokens(value: float | None) -> str:
+    """Human-readable token counts: 2.5M, 1.08B."""
+    if value is None:
+        return "never"
+    for unit, size in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{unit}"
+    return f"{value:.3g}"
+
+
+def value(v: Any) -> str:
+    """A value as a person reads it: no scientific notation, no Python literals (None, True, lists)."""
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, (int, float)) and abs(v) >= 1_000_000:
+        return tokens(v)
+    if isinstance(v, float):
+        if v.is_integer():
+            return f"{int(v):,}"
+        return f"{v:,.4f}".rstrip("0").rstrip(".") if abs(v) < 1000 else f"{v:,.0f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, list):
+        return ", ".join(value(x) for x in v)
+    return str(v)
+
+
+def signed_usd(change: float | None) -> str:
+    """`+$1,200` / `−$35.20` for a change, `unknown` when it is."""
+    if change is None:
+        return "unknown"
+    return ("+" if change >= 0 else "−") + usd(abs(change))
