@@ -730,3 +730,17 @@ def test_convert_argument_errors(cat: catalog.Catalog) -> None:
 def test_import_result_is_frozen(litellm: ImportResult) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         litellm.skipped = []  # type: ignore[misc]
+
+
+def test_json_without_out_is_one_json_document_holding_the_catalog() -> None:
+    from typer.testing import CliRunner
+
+    from selfhost_cli.cli import app
+
+    fixture = str(Path(__file__).resolve().parent / "fixtures" / "prices" / "litellm_sample.json")
+    result = CliRunner().invoke(
+        app, ["prices", "import", fixture, "--from", "litellm", "--as-of", "2026-11-01", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)  # nothing but the one document on stdout
+    assert doc["command"] == "prices import" and doc["catalog"]["apis"]

@@ -217,9 +217,10 @@ def prices_import_cmd(
         "gpus": len(result.file.gpus),
         "gpu_price_rows": sum(len(g.prices) for g in result.file.gpus),
     }
+    json_only = fmt is Format.JSON and out is None  # stdout holds one JSON document: the catalog goes in it
     if out is not None:
         emit(catalog_text, out)
-    else:
+    elif not json_only:
         sys.stdout.write(catalog_text)
     warn_all(result.warnings)
     summary_doc = jr.envelope(
@@ -230,7 +231,8 @@ def prices_import_cmd(
             "out": str(out) if out else None,
             "converted": counts,
             "skipped": result.skipped,
-        },
+        }
+        | ({"catalog": result.file.model_dump(mode="json", exclude_defaults=True)} if json_only else {}),
         result.warnings,
         date.isoformat(),
     )
@@ -249,7 +251,7 @@ def prices_import_cmd(
             )
         )
     )
-    if out is not None:
+    if out is not None or json_only:
         sys.stdout.write(summary)
     else:
         _err(summary.rstrip())
