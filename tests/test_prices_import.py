@@ -744,3 +744,13 @@ def test_json_without_out_is_one_json_document_holding_the_catalog() -> None:
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)  # nothing but the one document on stdout
     assert doc["command"] == "prices import" and doc["catalog"]["apis"]
+
+
+def test_as_of_is_required_so_an_old_file_never_looks_fresh() -> None:
+    from typer.testing import CliRunner
+
+    from selfhost_cli.cli import app
+
+    fixture = str(Path(__file__).resolve().parent / "fixtures" / "prices" / "litellm_sample.json")
+    result = CliRunner().invoke(app, ["prices", "import", fixture, "--from", "litellm"])
+    assert result.exit_code == 2 and "--as-of is required" in result.output

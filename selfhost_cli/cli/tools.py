@@ -191,7 +191,8 @@ def prices_import_cmd(
         ),
     ] = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Date the prices were read, YYYY-MM-DD (default: today).")
+        str | None,
+        typer.Option("--as-of", help="Date the file's prices were published or downloaded, YYYY-MM-DD (required)."),
     ] = None,
     fmt: BasicFormatOpt = Format.TABLE,
     out: OutOpt = None,
@@ -206,8 +207,13 @@ def prices_import_cmd(
     from selfhost_cli.yamlio import read_text
 
     _no_markdown(fmt)
+    if as_of is None:
+        raise UsageError(
+            "--as-of is required: the date these prices were published or downloaded",
+            hint="e.g. --as-of 2026-11-30 (today's date would make an old file look fresh)",
+        )
     try:
-        date = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+        date = dt.date.fromisoformat(as_of)
     except ValueError:
         raise UsageError(f"--as-of {as_of}: not a date", hint="write it YYYY-MM-DD") from None
     result = convert(read_text(reading(file)), str(file), source.value, catalog_mod.bundled(), date, provider=provider)
