@@ -61,9 +61,10 @@ def litellm(cat: catalog.Catalog) -> ImportResult:
 
 
 def test_litellm_counts(litellm: ImportResult) -> None:
-    # 12 keys: sample_spec (ignored, not "skipped"), 8 chat entries with both prices, 3 not convertible.
-    assert len(litellm.file.apis) == 8
-    assert len(litellm.skipped) == 3
+    # 12 keys: sample_spec (ignored, not "skipped"), 7 chat entries with both prices, 3 not convertible and
+    # one local runtime at $0/$0 (unknown, never $0: skipped).
+    assert len(litellm.file.apis) == 7
+    assert len(litellm.skipped) == 4
     assert not any("sample_spec" in line for line in litellm.skipped)
     assert litellm.file.gpus == [] and litellm.file.models == []
 
@@ -113,7 +114,6 @@ def test_litellm_id_normalization(litellm: ImportResult) -> None:
     assert by_key["fireworks_ai/accounts/fireworks/models/deepseek-v3"].id == "fireworks/deepseek-v3"
     assert by_key["gemini/gemini-2.5-flash"].id == "google/gemini-2.5-flash"
     assert by_key["gpt-4.1-mini"].id == "openai/gpt-4.1-mini"  # unprefixed key: provider from litellm_provider
-    assert by_key["ollama/llama3.1"].id == "ollama/llama3.1"
 
 
 @pytest.mark.parametrize(
@@ -137,9 +137,6 @@ def test_litellm_open_weight_mapping(litellm: ImportResult) -> None:
     assert apis["together/llama-3.3-70b-instruct-turbo"].open_weight_model == "llama-3.3-70b"
     assert apis["groq/llama-3.1-8b-instant"].open_weight_model == "llama-3.1-8b"
     assert apis["fireworks/deepseek-v3"].open_weight_model == "deepseek-v3"
-    # llama3.1 without a size matches no catalog model: a closed-style tier by name
-    assert apis["ollama/llama3.1"].open_weight_model is None
-    assert apis["ollama/llama3.1"].tier == "mid"
 
 
 def test_litellm_open_weight_match_for_new_ids(cat: catalog.Catalog) -> None:
@@ -245,10 +242,10 @@ def test_litellm_skipped_reasons(litellm: ImportResult) -> None:
     assert "deepinfra/qwen3-32b" not in _apis(litellm)
 
 
-def test_litellm_explicit_zero_kept_with_warning(litellm: ImportResult) -> None:
-    ollama = _apis(litellm)["ollama/llama3.1"]
-    assert (ollama.input_usd_per_1m, ollama.output_usd_per_1m) == (0.0, 0.0)
-    assert any(w.startswith("ollama/llama3.1: input and output prices are $0 in the file") for w in litellm.warnings)
+def test_litellm_explicit_zero_is_unknown_never_the_cheapest(litellm: ImportResult) -> None:
+    # SPEC §5: a $0 price read from someone else's file is unknown (local runtimes, promotions)
+    assert "ollama/llama3.1" not in _apis(litellm)
+    assert any(s.startswith("ollama/llama3.1: $0 in the file") for s in litellm.skipped)
 
 
 def test_litellm_long_context_noted(litellm: ImportResult) -> None:
@@ -709,7 +706,7 @@ def test_dump_header_and_yaml(litellm: ImportResult) -> None:
     assert "# Converted from: litellm_sample.json (litellm model_prices_and_context_window.json)" in header
     assert "# Prices as of: 2026-06-01" in header
     data = yaml.safe_load(text)
-    assert data["schema_version"] == 1 and len(data["apis"]) == 8
+    assert data["schema_version"] == 1 and len(data["apis"]) == 7
     assert UserCatalogFile.model_validate(data) == litellm.file
 
 

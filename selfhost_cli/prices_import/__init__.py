@@ -5,7 +5,8 @@ Pure: no printing, no network, no environment. The caller reads the file, calls 
 file loads with `selfhost --catalog FILE` (SPEC §2, §5). Every imported price carries `source` (the file
 given plus the upstream format) and `as_of` (given by the caller), confidence `medium` (a dated
 third-party transcription of the vendors' prices, as in the bundled catalogs). An unknown price is never
-turned into $0: entries without a price are skipped; an explicit 0 in the file is kept with a warning.
+turned into $0: entries without a price are skipped, and so is an explicit 0 (a free tier, a promotion or
+a local runtime is not a price: SPEC §5); a $0 cached-input price is read as unknown.
 
 Formats and the fields read (checked against stored copies of the upstream repositories)
 ---------------------------------------------------------------------------------------------

@@ -221,7 +221,7 @@ class _RawApi:
 
 
 class _ApiBuilder:
-    """Turns `_RawApi`s into validated ApiOfferings: ids, duplicates, tiers, zero-price warnings."""
+    """Turns `_RawApi`s into validated ApiOfferings: ids, duplicates, tiers; $0 prices are unknown (skipped)."""
 
     def __init__(self, catalog: Catalog, as_of: dt.date, source: str) -> None:
         self.catalog = catalog
@@ -245,6 +245,15 @@ class _ApiBuilder:
         if api_id in self.seen:
             self.skip(raw.label, f"duplicate id {api_id} (already taken by '{self.seen[api_id]}')")
             return
+        if raw.input_usd == 0 or raw.output_usd == 0:  # SPEC §5: a $0 from someone else's file is unknown
+            self.skip(
+                raw.label,
+                "$0 in the file: a free tier, a promotion or a local runtime, not a price (unknown, never $0)",
+            )
+            return
+        if raw.cached_usd == 0:
+            raw.cached_usd = None
+            raw.warnings.append(f"{raw.label}: cached-input price $0 in the file: read as unknown")
         notes = list(raw.notes)
         existing = self.catalog.apis.get(api_id)
         tier: Tier
@@ -276,16 +285,6 @@ class _ApiBuilder:
             where = ".".join(str(p) for p in first["loc"])
             self.skip(raw.label, f"{where}: {first['msg']}")
             return
-        zero = [
-            what
-            for what, value in (("input", raw.input_usd), ("output", raw.output_usd), ("cached input", raw.cached_usd))
-            if value is not None and value == 0
-        ]
-        if zero:
-            self.warnings.append(
-                f"{raw.label}: {' and '.join(zero)} price{'s are' if len(zero) > 1 else ' is'} $0 in the file; "
-                "kept as stated (a free tier or a local model? check before relying on it)"
-            )
         self.warnings.extend(raw.warnings)
         self.seen[api_id] = raw.label
         if existing is not None:
