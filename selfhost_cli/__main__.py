@@ -1,5 +1,5 @@
-"""`python -m selfhost_cli` runs the CLI."""
+"""`python -m selfhost_cli` runs the CLI, as the `selfhost` script does."""
 
-from selfhost_cli.cli import main
+from selfhost_cli.entry import main
 
 main()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from selfhost_cli.advise.candidates import (
     ApiCandidate,
@@ -14,7 +14,9 @@ from selfhost_cli.advise.candidates import (
     self_host_candidate,
     to_candidate,
 )
-from selfhost_cli.advise.pricing import api_usd_at, self_host_usd_at
+from selfhost_cli.advise.explain import CURVE_VOLUMES
+from selfhost_cli.advise.pricing import api_usd_at
+from selfhost_cli.advise.self_host_pricing import self_host_usd_at
 from selfhost_cli.advise.workload import Workload, workload
 from selfhost_cli.catalog import Catalog, blended_usd_per_1m, prices_for
 from selfhost_cli.costs import ApiPrices, breakeven_volume
@@ -22,9 +24,6 @@ from selfhost_cli.deploy.engines import BUNDLED_ENGINES, EngineSet
 from selfhost_cli.deploy.sizing import Infeasible
 from selfhost_cli.enums import Confidence, Pricing, QualityPolicy
 from selfhost_cli.profile import Profile, SelfHosting
-
-# Volumes the cost-vs-volume chart is drawn at (tokens/day).
-CHART_VOLUMES = [1e6 * 10 ** (i / 8) for i in range(0, 41)]  # 1M .. 100B, 8 a decade (the staircase shows)
 
 
 @dataclass(frozen=True)
@@ -58,6 +57,7 @@ class Breakeven:
     prices_as_of: str | None
     warnings: list[str]
     chart_breakeven_tokens_per_day: float | None = None  # where the charted lines cross
+    chart_api: str | None = None  # the offering the chart compares with
 
 
 def suitable_gpus(catalog: Catalog) -> list[str]:
@@ -80,6 +80,7 @@ def breakeven(
     model = catalog.model(profile.models.self_hosted_ids[0])
     work = workload(profile)
     apis = api_candidates(profile, catalog) if adhoc_api is None or profile.models.api else []
+    references: set[str] = set()  # offerings shown for scale, not compared
     if not apis and adhoc_api is None:
         # SPEC §2: by default the offerings of the same model, else the quality policy's (same tier)
         policy = profile.models.quality if "quality" in profile.models.model_fields_set else QualityPolicy.SAME_MODEL
@@ -90,6 +91,7 @@ def breakeven(
         frontier = frontier_reference(catalog, {a.id for a in apis})
         if frontier is not None:
             apis.append(frontier)
+            references.add(frontier.id)
     if adhoc_api:
         apis.append(
             ApiCandidate(
@@ -97,7 +99,6 @@ def breakeven(
             )
         )
     rows: list[Row] = []
-    references = {a.id for a in apis if a.source.startswith(FRONTIER_NOTE)}
     warnings: list[str] = []
     dates = [a.as_of for a in apis if a.as_of]
     best: tuple[float, SelfHostCandidate, SelfHosting, ApiCandidate] | None = None
@@ -155,10 +156,8 @@ def breakeven(
         min(dates).isoformat() if dates else None,
         warnings,
         best[0] if best else None,
+        best[3].id if best else None,
     )
-
-
-FRONTIER_NOTE = "frontier reference: "
 
 
 def frontier_reference(catalog: Catalog, taken: set[str]) -> ApiCandidate | None:
@@ -167,8 +166,7 @@ def frontier_reference(catalog: Catalog, taken: set[str]) -> ApiCandidate | None
     if not frontier:
         return None
     best = max(frontier, key=lambda a: (a.quality.score if a.quality else 0.0, -blended_usd_per_1m(a)))
-    cand = to_candidate(best, False, catalog)
-    return replace(cand, source=FRONTIER_NOTE + cand.source)
+    return to_candidate(best, False, catalog)
 
 
 def best_per_gpu(rows: list[Row]) -> list[Row]:
@@ -205,6 +203,6 @@ def _chart(
     if best is None:
         return [], "no break-even to chart"
     _, cand, s, api = best
-    points = [CurvePoint(v, api_usd_at(api.prices, work, v), self_host_usd_at(cand, work, s, v)) for v in CHART_VOLUMES]
+    points = [CurvePoint(v, api_usd_at(api.prices, work, v), self_host_usd_at(cand, work, s, v)) for v in CURVE_VOLUMES]
     title = f"Monthly cost vs volume: {api.id} vs {cand.model.id} on {cand.gpu.id} ({cand.pricing.value}), fully loaded"
     return points, title

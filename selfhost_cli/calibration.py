@@ -17,11 +17,11 @@ from pydantic import Field
 
 from selfhost_cli.catalog import Catalog
 from selfhost_cli.catalog.schema import Sourced, Strict
+from selfhost_cli.deploy.deployment import generation_only
 from selfhost_cli.deploy.engines import ENGINES, HARDWARE, Calibration, EngineProfile, EngineSet, Hardware
 from selfhost_cli.deploy.estimate import (
     Setup,
     concurrency_for_latency,
-    generation_only,
     max_concurrency,
     smallest_fitting_tp,
     steady_state,

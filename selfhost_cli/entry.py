@@ -1,4 +1,6 @@
-"""The `selfhost` console script: answers `--version` before anything else is imported, then runs the CLI."""
+"""The `selfhost` console script (and `python -m selfhost_cli`): answers `--version` before anything else is
+imported, then runs the CLI; a Python without selfhost's dependencies gets one line saying so, not a
+traceback."""
 
 from __future__ import annotations
 
@@ -11,6 +13,12 @@ def main() -> None:
 
         sys.stdout.write(f"selfhost {__version__}\n")
         return
-    from selfhost_cli.cli import main as cli_main
-
+    try:
+        from selfhost_cli.cli import main as cli_main
+    except ModuleNotFoundError as exc:  # selfhost is importable, its dependencies are not installed here
+        sys.stderr.write(
+            f"selfhost: cannot start: the package '{exc.name}' is not installed in {sys.executable}\n"
+            "Hint: install selfhost with its dependencies: pip install -e . (or pip install selfhost-cli)\n"
+        )
+        raise SystemExit(4) from None
     cli_main()

@@ -23,6 +23,16 @@ from selfhost_cli.enums import (
     WorkloadClass,
 )
 from selfhost_cli.errors import InputFileError, did_you_mean
+from selfhost_cli.limits import (
+    MAX_API_USD_PER_1M,
+    MAX_BUDGET_USD,
+    MAX_GPU_HOURLY_USD,
+    MAX_GPUS,
+    MAX_OPS_FTE,
+    MAX_PCT,
+    MAX_TOKENS_PER_DAY,
+    MAX_TOKENS_PER_REQUEST,
+)
 from selfhost_cli.yamlio import Document, load_file, parse, validate
 
 
@@ -50,10 +60,7 @@ def _no_bool(value: Any) -> Any:
 
 Number = Annotated[float, BeforeValidator(_no_bool)]
 
-# Upper bounds on what a user can give (docs/profile.md, "Limits"): far beyond any real workload, so a typo
-# of a few zeros is caught and every figure the tool prints stays a finite, checked number.
-MAX_TOKENS_PER_DAY = 1e15  # ~30x the 2025 monthly token volume Google reported serving, per day
-MAX_GPU_HOURLY_USD = 1000.0
+# Upper bounds on what a user can give: selfhost_cli/limits.py (shared with the flags).
 Count = Annotated[int, BeforeValidator(_no_bool)]
 
 
@@ -78,8 +85,8 @@ class Workload(Strict):
     tokens_per_day: Number | None = Field(default=None, ge=1, le=MAX_TOKENS_PER_DAY)
     input_share: Number | None = Field(default=None, gt=0, lt=1)
     requests_per_minute: Number | None = Field(default=None, gt=0, le=1e10)
-    input_tokens_per_request: Number | None = Field(default=None, ge=1, le=10_000_000)
-    output_tokens_per_request: Number | None = Field(default=None, ge=1, le=10_000_000)
+    input_tokens_per_request: Number | None = Field(default=None, ge=1, le=MAX_TOKENS_PER_REQUEST)
+    output_tokens_per_request: Number | None = Field(default=None, ge=1, le=MAX_TOKENS_PER_REQUEST)
     peak_to_average: Number = Field(default=2.0, ge=1, le=50)
     cached_input_share: Number = Field(default=0.0, ge=0, le=1)
     batch_share: Number = Field(default=0.0, ge=0, le=1)
@@ -182,9 +189,9 @@ class InlineApi(Strict):
     """An API offering written into the profile (a negotiated price, a provider not in the catalog)."""
 
     id: str = Field(min_length=3)
-    input_usd_per_1m: Number = Field(ge=0, le=10_000)
-    output_usd_per_1m: Number = Field(ge=0, le=10_000)
-    cached_input_usd_per_1m: Number | None = Field(default=None, ge=0, le=10_000)
+    input_usd_per_1m: Number = Field(ge=0, le=MAX_API_USD_PER_1M)
+    output_usd_per_1m: Number = Field(ge=0, le=MAX_API_USD_PER_1M)
+    cached_input_usd_per_1m: Number | None = Field(default=None, ge=0, le=MAX_API_USD_PER_1M)
     batch_discount: Number | None = Field(default=None, ge=0, lt=1)
     open_weight_model: str | None = Field(default=None, description="catalog model id it serves, if any")
     capabilities: Capabilities | None = Field(default=None, description="what your contract gives; unknown if absent")
@@ -283,16 +290,14 @@ class SelfHosting(Strict):
     )
     pricing: Annotated[Pricing | list[Pricing], BeforeValidator(_one_or_list)] = Pricing.ON_DEMAND
     gpu_hourly_usd: Number | None = Field(default=None, gt=0, le=MAX_GPU_HOURLY_USD)
-    gpus: Count | None = Field(default=None, gt=0, le=1_000_000)
+    gpus: Count | None = Field(default=None, gt=0, le=MAX_GPUS)
     precision: Annotated[Precision | list[Precision] | Literal["auto"] | None, BeforeValidator(_one_or_list)] = None
     engine: Engine = Engine.VLLM
     redundancy: Redundancy = Redundancy.N_PLUS_1
     autoscaling: Annotated[Autoscaling | None, BeforeValidator(_autoscaling_from_bool)] = None
-    max_gpus: Count | None = Field(
-        default=None, gt=0, le=1_000_000, description="cap on the fleet the search may build"
-    )
+    max_gpus: Count | None = Field(default=None, gt=0, le=MAX_GPUS, description="cap on the fleet the search may build")
     owned: Owned = Field(default_factory=Owned)
-    ops_fte: Number = Field(default=1.0, ge=0, le=10_000)
+    ops_fte: Number = Field(default=1.0, ge=0, le=MAX_OPS_FTE)
     fte_annual_usd: Number = Field(default=200_000.0, ge=0, le=100_000_000)
     other_monthly_usd: Number = Field(default=2_000.0, ge=0, le=1e10)
 
@@ -336,9 +341,9 @@ class Team(Strict):
 
 
 class Budget(Strict):
-    max_monthly_usd: Number | None = Field(default=None, gt=0, le=1e12)
-    max_increase_usd: Number | None = Field(default=None, ge=0, le=1e12)
-    max_increase_pct: Number | None = Field(default=None, ge=0, le=1e6)
+    max_monthly_usd: Number | None = Field(default=None, gt=0, le=MAX_BUDGET_USD)
+    max_increase_usd: Number | None = Field(default=None, ge=0, le=MAX_BUDGET_USD)
+    max_increase_pct: Number | None = Field(default=None, ge=0, le=MAX_PCT)
 
 
 class Profile(Strict):

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from selfhost_cli.catalog.schema import GpuSpec, ModelSpec
+from selfhost_cli.deploy.deployment import Estimate, estimate_deployment
 from selfhost_cli.deploy.engines import EngineProfile
-from selfhost_cli.deploy.estimate import Estimate, Setup, estimate_deployment, smallest_fitting_tp, tp_candidates
+from selfhost_cli.deploy.estimate import Setup, smallest_fitting_tp, tp_candidates
 from selfhost_cli.enums import Precision
 
 

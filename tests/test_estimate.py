@@ -11,17 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from selfhost_cli.catalog import bundled
+from selfhost_cli.deploy.deployment import estimate_deployment
 from selfhost_cli.deploy.engines import ENGINES
-from selfhost_cli.deploy.estimate import (
+from selfhost_cli.deploy.estimate import Setup, memory, step
+from selfhost_cli.deploy.params import (
     BYTES_PER_WEIGHT,
-    Setup,
     decode_weight_bytes,
-    estimate_deployment,
     experts_touched,
     kv_bytes_per_token_per_gpu,
-    memory,
     param_split,
-    step,
     weight_bytes,
 )
 from selfhost_cli.enums import Engine, Precision

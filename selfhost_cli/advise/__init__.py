@@ -16,8 +16,9 @@ from selfhost_cli.advise.candidates import Candidates, PlanCache, candidates
 from selfhost_cli.advise.decide import Basis, Verdict, decide, exclude
 from selfhost_cli.advise.flips import FlipPoint, flip_points
 from selfhost_cli.advise.options import Option
-from selfhost_cli.advise.pricing import fixed_monthly_usd, price
+from selfhost_cli.advise.pricing import price
 from selfhost_cli.advise.rules import Finding, findings
+from selfhost_cli.advise.self_host_pricing import fixed_monthly_usd
 from selfhost_cli.advise.workload import Workload, workload
 from selfhost_cli.catalog import Catalog
 from selfhost_cli.deploy.engines import BUNDLED_ENGINES, EngineSet

@@ -74,9 +74,7 @@ class SelfHostCandidate:
     def follows_demand(self) -> bool:
         """Rented GPU-hours follow demand when autoscaled (serverless always); owned hardware costs the same
         idle or busy."""
-        if self.pricing is Pricing.OWNED or len(self.levels) <= 1:
-            return False
-        return self.autoscaled or self.pricing is Pricing.SERVERLESS
+        return len(self.levels) > 1 and follows_demand(self.pricing, self.autoscaled)
 
 
 @dataclass(frozen=True)
@@ -314,6 +312,16 @@ def _no_plan(found: SearchResult, fallback: str) -> str:
     return f"no GPU searched can serve ({len(seen)} tried) — {shown}"
 
 
+# Tiers bought ahead whose autoscaled part above the day's floor is bought on demand.
+ELASTIC_ON_DEMAND = (Pricing.SPOT, Pricing.RESERVED_1Y, Pricing.RESERVED_3Y)
+
+
+def follows_demand(tier: Pricing, autoscaled: bool) -> bool:
+    """Rented GPU-hours follow demand when autoscaled, serverless always (it bills running workers only);
+    owned hardware costs the same idle or busy."""
+    return tier is Pricing.SERVERLESS or (tier is not Pricing.OWNED and autoscaled)
+
+
 def purchase_unit(gpu: GpuSpec) -> int:
     """GPUs bought together: a whole server, or a whole NVLink rack where the domain is larger (GB200 NVL72)."""
     return max(gpu.node_gpus, gpu.max_gpus_per_node)
@@ -345,16 +353,20 @@ def markets_for(
     markets: list[Market] = []
     prices: Prices = {}
     for gpu in gpus:
-        on_demand = gpu_hourly(gpu, Pricing.ON_DEMAND)
         for tier in tiers:
-            owned = owned_cost(gpu, s.owned, catalog.facility) if tier is Pricing.OWNED else None
+            # an all-in gpu_hourly_usd replaces the owned breakdown, it does not sit beside it
+            owned = (
+                owned_cost(gpu, s.owned, catalog.facility)
+                if tier is Pricing.OWNED and s.gpu_hourly_usd is None
+                else None
+            )
             if tier is Pricing.OWNED:
                 hourly = owned_hourly(owned, s.gpu_hourly_usd)
             else:
                 hourly = gpu_hourly(gpu, tier, s.gpu_hourly_usd)
             if hourly is None and not named:
                 continue
-            elastic = on_demand if tier in (Pricing.SPOT, Pricing.RESERVED_1Y, Pricing.RESERVED_3Y) else None
+            elastic = gpu_hourly(gpu, Pricing.ON_DEMAND) if tier in ELASTIC_ON_DEMAND else None
             prices[(gpu.id, tier)] = (hourly, owned, elastic)
             markets.append(
                 Market(
@@ -362,7 +374,7 @@ def markets_for(
                     tier.value,
                     hourly.usd_per_gpu_hour if hourly else None,
                     elastic.usd_per_gpu_hour if elastic else None,
-                    follows_demand=tier is Pricing.SERVERLESS or (tier is not Pricing.OWNED and s.autoscaled),
+                    follows_demand=follows_demand(tier, s.autoscaled),
                     unit_gpus=purchase_unit(gpu) if tier is Pricing.OWNED else 1,
                 )
             )

@@ -10,8 +10,9 @@ from dataclasses import dataclass, replace
 from selfhost_cli.advise.candidates import Candidates
 from selfhost_cli.advise.decide import Basis, Verdict
 from selfhost_cli.advise.options import Option, usd
-from selfhost_cli.advise.pricing import api_usd_at, self_host_usd_at
+from selfhost_cli.advise.pricing import api_usd_at
 from selfhost_cli.advise.rules import Finding
+from selfhost_cli.advise.self_host_pricing import self_host_usd_at
 from selfhost_cli.advise.workload import Workload
 from selfhost_cli.costs import breakeven_volume
 from selfhost_cli.deploy.sizing import Infeasible

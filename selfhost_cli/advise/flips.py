@@ -14,7 +14,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from selfhost_cli.enums import Decision, Residency, ThirdParty
-from selfhost_cli.profile import MAX_GPU_HOURLY_USD, MAX_TOKENS_PER_DAY, Profile, with_setting
+from selfhost_cli.limits import MAX_GPU_HOURLY_USD, MAX_TOKENS_PER_DAY
+from selfhost_cli.profile import Profile, with_setting
 
 DecideFor = Callable[[Profile], Decision]
 

@@ -22,7 +22,7 @@ from selfhost_cli.advise.workload import Workload
 from selfhost_cli.catalog import SUPERSEDED_AFTER_DAYS, GpuHourly
 from selfhost_cli.catalog.schema import Facility, GpuSpec, ModelSpec
 from selfhost_cli.costs import HOURS_PER_MONTH, daily_curve
-from selfhost_cli.deploy.estimate import weight_bytes
+from selfhost_cli.deploy.params import weight_bytes
 from selfhost_cli.enums import Precision
 from selfhost_cli.profile import Autoscaling, Owned, SelfHosting
 

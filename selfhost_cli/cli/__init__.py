@@ -197,6 +197,12 @@ BasicFormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (p
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write here (atomically) instead of stdout.")]
 
 
+def number_opt(flag: str, low: float, high: float, help: str) -> Any:
+    """A number flag within [low, high] (bounds from selfhost_cli/limits.py, as the profile's) that must be
+    finite: typer reads `inf` and `nan` as floats, and NaN passes every range."""
+    return typer.Option(flag, min=low, max=high, callback=finite, help=help)
+
+
 def finite(value: float | None) -> float | None:
     """A number flag must be finite: typer reads `inf` and `nan` as floats, and NaN passes every range."""
     if value is not None and not math.isfinite(value):
@@ -321,15 +327,16 @@ def _engines(path: Path | None) -> EngineSet:
     return cal.engine_set(cal.load_user_calibration(path or (Path(env) if env else None)))
 
 
-GLOBAL_FLAGS = {"--no-color": False, "--catalog": True}  # flag: takes a value
+# Options accepted anywhere on the line: whether each takes a value, and where Typer reads it — before the
+# command (the app's own options) or after the command's words (--calibration belongs to the commands).
+GLOBAL_FLAGS = {"--no-color": (False, "front"), "--catalog": (True, "front"), "--calibration": (True, "back")}
 
 
 def hoist_globals(argv: list[str]) -> list[str]:
     """Global options may come after the command (`advise p.yaml --catalog x.yaml`, `catalog apis --no-color`):
     move them before it, where Typer reads them. Nothing after `--` is touched."""
-    front: list[str] = []
+    moved: dict[str, list[str]] = {"front": [], "back": []}
     rest: list[str] = []
-    back: list[str] = []  # --calibration belongs to the command: it goes after the command's own words
     tail: list[str] = []
     i = 0
     while i < len(argv):
@@ -338,15 +345,15 @@ def hoist_globals(argv: list[str]) -> list[str]:
             tail = argv[i:]
             break
         name = arg.split("=", 1)[0]
-        if name in GLOBAL_FLAGS or name == "--calibration":
-            takes_value = (name == "--calibration" or GLOBAL_FLAGS[name]) and "=" not in arg
-            moved = argv[i : i + 2] if takes_value else [arg]
-            (back if name == "--calibration" else front).extend(moved)
-            i += 2 if takes_value else 1
+        if name in GLOBAL_FLAGS:
+            takes_value, where = GLOBAL_FLAGS[name]
+            width = 2 if takes_value and "=" not in arg else 1
+            moved[where] += argv[i : i + width]
+            i += width
             continue
         rest.append(arg)
         i += 1
-    return front + rest + back + tail
+    return moved["front"] + rest + moved["back"] + tail
 
 
 def main() -> None:

@@ -19,14 +19,15 @@ from selfhost_cli.cli import (
     _profile,
     app,
     emit,
-    finite,
     handles_errors,
+    number_opt,
     pr_markdown,
     reading,
     render_table,
     warn_all,
 )
 from selfhost_cli.errors import ExitCode, UsageError
+from selfhost_cli.limits import MAX_BUDGET_USD, MAX_PCT
 from selfhost_cli.render import Format
 
 if TYPE_CHECKING:
@@ -44,27 +45,15 @@ def check_cmd(
     profiles: Annotated[list[Path], typer.Argument(help="Profiles to gate.")],
     max_monthly_usd: Annotated[
         float | None,
-        typer.Option("--max-monthly-usd", min=0, max=1e12, callback=finite, help="Fail above this monthly cost."),
+        number_opt("--max-monthly-usd", 0, MAX_BUDGET_USD, "Fail above this monthly cost."),
     ] = None,
     max_increase_usd: Annotated[
         float | None,
-        typer.Option(
-            "--max-increase-usd",
-            min=0,
-            max=1e12,
-            callback=finite,
-            help="Fail if cost rises more than this over the baseline.",
-        ),
+        number_opt("--max-increase-usd", 0, MAX_BUDGET_USD, "Fail if cost rises more than this over the baseline."),
     ] = None,
     max_increase_pct: Annotated[
         float | None,
-        typer.Option(
-            "--max-increase-pct",
-            min=0,
-            max=1e6,
-            callback=finite,
-            help="Fail if cost rises more than this percent over the baseline.",
-        ),
+        number_opt("--max-increase-pct", 0, MAX_PCT, "Fail if cost rises more than this percent over the baseline."),
     ] = None,
     baseline: Annotated[
         Path | None, typer.Option("--baseline", help="A saved advise JSON, or a profile, to compare with.")
@@ -79,15 +68,11 @@ def check_cmd(
     out: OutOpt = None,
     min_change_usd: Annotated[
         float | None,
-        typer.Option(
-            "--min-change-usd", min=0, max=1e12, callback=finite, help="Markdown: below this, say 'no material change'."
-        ),
+        number_opt("--min-change-usd", 0, MAX_BUDGET_USD, "Markdown: below this, say 'no material change'."),
     ] = None,
     min_change_pct: Annotated[
         float | None,
-        typer.Option(
-            "--min-change-pct", min=0, max=1e6, callback=finite, help="Markdown: below this, say 'no material change'."
-        ),
+        number_opt("--min-change-pct", 0, MAX_PCT, "Markdown: below this, say 'no material change'."),
     ] = None,
     tag: TagOpt = None,
 ) -> None:

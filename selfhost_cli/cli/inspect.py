@@ -23,14 +23,15 @@ from selfhost_cli.cli import (
     app,
     catalog_app,
     emit,
-    finite,
     handles_errors,
+    number_opt,
     pr_markdown,
     render_table,
     warn_all,
 )
 from selfhost_cli.enums import Engine, Precision, Pricing
 from selfhost_cli.errors import UsageError
+from selfhost_cli.limits import MAX_API_USD_PER_1M, MAX_GPU_HOURLY_USD, MAX_GPUS, MAX_OPS_FTE, MAX_TOKENS_PER_REQUEST
 from selfhost_cli.render import Format
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ def estimate_cmd(
     gpu: Annotated[str, typer.Option("--gpu", help="Catalog GPU id, e.g. h100-sxm.")],
     gpus: Annotated[
         int | None,
-        typer.Option("--gpus", min=1, max=1_000_000, help="GPUs in the deployment (default: the fewest that fit)."),
+        typer.Option("--gpus", min=1, max=MAX_GPUS, help="GPUs in the deployment (default: the fewest that fit)."),
     ] = None,
     tp: Annotated[int | None, typer.Option("--tp", min=1, max=1024, help="Tensor-parallel degree per replica.")] = None,
     precision: Annotated[
@@ -93,10 +94,10 @@ def estimate_cmd(
         Engine, typer.Option("--engine", help="Serving engine; ideal = hardware limit, no software overhead.")
     ] = Engine.VLLM,
     input_tokens: Annotated[
-        int, typer.Option("--input-tokens", min=1, max=10_000_000, help="Prompt tokens per request.")
+        int, typer.Option("--input-tokens", min=1, max=MAX_TOKENS_PER_REQUEST, help="Prompt tokens per request.")
     ] = 1000,
     output_tokens: Annotated[
-        int, typer.Option("--output-tokens", min=1, max=10_000_000, help="Generated tokens per request.")
+        int, typer.Option("--output-tokens", min=1, max=MAX_TOKENS_PER_REQUEST, help="Generated tokens per request.")
     ] = 200,
     concurrency: Annotated[
         int | None, typer.Option("--concurrency", min=1, max=100_000_000, help="Requests in flight, whole deployment.")
@@ -159,28 +160,24 @@ def breakeven_cmd(
     ] = None,
     api_price_in: Annotated[
         float | None,
-        typer.Option("--api-price-in", min=0, max=10_000, callback=finite, help="Ad-hoc API: USD per 1M input tokens."),
+        number_opt("--api-price-in", 0, MAX_API_USD_PER_1M, "Ad-hoc API: USD per 1M input tokens."),
     ] = None,
     api_price_out: Annotated[
         float | None,
-        typer.Option(
-            "--api-price-out", min=0, max=10_000, callback=finite, help="Ad-hoc API: USD per 1M output tokens."
-        ),
+        number_opt("--api-price-out", 0, MAX_API_USD_PER_1M, "Ad-hoc API: USD per 1M output tokens."),
     ] = None,
     gpu_hourly_usd: Annotated[
         float | None,
-        typer.Option("--gpu-hourly-usd", min=0.0001, max=1000, callback=finite, help="Override the GPU-hour price."),
+        number_opt("--gpu-hourly-usd", 0.0001, MAX_GPU_HOURLY_USD, "Override the GPU-hour price."),
     ] = None,
     precision: Annotated[Precision | None, typer.Option("--precision", help="Weight format.")] = None,
     ops_fte: Annotated[
         float | None,
-        typer.Option("--ops-fte", min=0, max=10_000, callback=finite, help="Engineers' time on the platform (FTE)."),
+        number_opt("--ops-fte", 0, MAX_OPS_FTE, "Engineers' time on the platform (FTE)."),
     ] = None,
     input_share: Annotated[
         float | None,
-        typer.Option(
-            "--input-share", min=0.01, max=0.99, callback=finite, help="Share of tokens that are input (default 0.75)."
-        ),
+        number_opt("--input-share", 0.01, 0.99, "Share of tokens that are input (default 0.75)."),
     ] = None,
     profile: Annotated[
         Path | None, typer.Option("--profile", help="Take workload shape, latency, ops and prices from a profile.")

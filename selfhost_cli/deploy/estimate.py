@@ -1,4 +1,5 @@
-"""Memory, parallel layout, step times, throughput and latency of one deployment (SPEC §6). Pure functions.
+"""Memory, parallel layout, step times, throughput and latency of one replica (SPEC §6). Pure functions; what the
+model is made of is in `params.py`, one whole deployment as `estimate` reports it in `deployment.py`.
 
 Units are in the names: bytes, GB (1e9 bytes), ms, tokens per second. A "replica" is one copy of the
 model spread over `tp` GPUs by tensor parallelism; a deployment is one or more replicas.
@@ -11,61 +12,22 @@ from dataclasses import dataclass, replace
 
 from selfhost_cli.catalog.schema import GpuSpec, ModelSpec
 from selfhost_cli.deploy.engines import HARDWARE, EngineProfile, Hardware
+from selfhost_cli.deploy.params import (
+    BYTES_PER_WEIGHT,
+    KV_BYTES_16BIT,
+    decode_weight_bytes,
+    dense_read_bytes,
+    expert_flops_per_token,
+    expert_read_bytes,
+    flops_per_token,
+    kv_bytes_per_token_per_gpu,
+    param_split,
+    weight_bytes,
+)
 from selfhost_cli.enums import Precision
 
-# Bytes per weight. NOTE: 4-bit formats carry block scales: MXFP4 is 4 bits + one 8-bit scale per 32
-# weights = 4.25 bits (OCP MX spec); int4 group-128 AWQ/GPTQ with fp16 scales and zeros is ~4.25 bits,
-# GGUF Q4_K_M averages ~4.85 bits: we take 4.5 bits for int4.
-BYTES_PER_WEIGHT: dict[Precision, float] = {
-    Precision.BF16: 2.0,
-    Precision.FP16: 2.0,
-    Precision.FP8: 1.0,
-    Precision.INT8: 1.0,
-    Precision.INT4: 4.5 / 8,
-    Precision.FP4: 4.25 / 8,
-}
-# Embeddings and lm_head stay 16-bit in the common quantized checkpoints (FP8, AWQ, MXFP4).
-EMBEDDING_BYTES = 2.0
-KV_BYTES_16BIT = 2.0
 # GPU memory sizes are sold in binary units: an "80 GB" H100 has 80 GiB (nvidia-smi: 81,559 MiB).
 BYTES_PER_CATALOG_GB = 2**30
-
-
-# ---------------------------------------------------------------- parameters and bytes
-
-
-@dataclass(frozen=True)
-class ParamSplit:
-    """Parameters (counts, not bytes) split by how decode reads them."""
-
-    embedding: float  # input table: only the looked-up rows are read
-    lm_head: float  # read every step (shared with embedding when tied)
-    routed_experts: float  # all routed experts (MoE), read only where the batch routes tokens
-    per_expert: float  # one routed expert in one layer
-    body: float  # everything else: attention, dense MLPs, shared experts, norms
-
-
-def param_split(model: ModelSpec) -> ParamSplit:
-    """Split the published total by role; experts from the architecture (3 matrices of hidden×width)."""
-    total = model.params_total_b * 1e9
-    table = float(model.vocab_size * model.hidden_size)
-    lm_head = table
-    per_expert = 0.0
-    routed = 0.0
-    if model.moe:
-        per_expert = 3.0 * model.hidden_size * model.moe.expert_intermediate_size
-        routed = per_expert * model.moe.experts * model.moe.moe_layers
-    stored_tables = table if model.tied_embeddings else 2 * table
-    body = max(total - stored_tables - routed, 0.05 * total)
-    return ParamSplit(table, lm_head, routed, per_expert, body)
-
-
-def weight_bytes(model: ModelSpec, precision: Precision) -> float:
-    """Bytes of all weights held in GPU memory at this precision (embeddings stay 16-bit)."""
-    split = param_split(model)
-    per_weight = BYTES_PER_WEIGHT[precision]
-    tables = split.embedding + (0.0 if model.tied_embeddings else split.lm_head)
-    return (split.body + split.routed_experts) * per_weight + tables * EMBEDDING_BYTES
 
 
 def weight_bytes_per_gpu(setup: Setup) -> float:
@@ -75,82 +37,6 @@ def weight_bytes_per_gpu(setup: Setup) -> float:
         return total / (setup.tp * setup.pp)
     routed = param_split(setup.model).routed_experts * BYTES_PER_WEIGHT[setup.precision]
     return total - routed + routed / setup.ep
-
-
-def experts_touched(experts: int, top_k: int, tokens: float) -> float:
-    """Expected distinct experts a layer reads for `tokens` tokens routed uniformly: E·(1−(1−k/E)^B)."""
-    if tokens <= 0:
-        return 0.0
-    return float(experts * (1.0 - (1.0 - top_k / experts) ** tokens))
-
-
-def decode_weight_bytes(
-    model: ModelSpec, precision: Precision, batch_tokens: float, quantized_lm_head: bool = False
-) -> float:
-    """Weight bytes one decode step reads (whole replica) for a batch of `batch_tokens` sequences."""
-    return dense_read_bytes(model, precision, quantized_lm_head) + expert_read_bytes(model, precision, batch_tokens)
-
-
-def dense_read_bytes(model: ModelSpec, precision: Precision, quantized_lm_head: bool = False) -> float:
-    """Bytes every step reads whatever the batch: attention, dense MLPs, shared experts and lm_head."""
-    split = param_split(model)
-    lm_head_bytes = BYTES_PER_WEIGHT[precision] if quantized_lm_head else EMBEDDING_BYTES
-    return split.body * BYTES_PER_WEIGHT[precision] + split.lm_head * lm_head_bytes
-
-
-def expert_read_bytes(model: ModelSpec, precision: Precision, batch_tokens: float) -> float:
-    """Routed-expert bytes a batch of `batch_tokens` tokens touches (all GPUs together)."""
-    if not model.moe:
-        return 0.0
-    touched = experts_touched(model.moe.experts, model.moe.top_k, batch_tokens)
-    return touched * model.moe.moe_layers * param_split(model).per_expert * BYTES_PER_WEIGHT[precision]
-
-
-def flops_per_token(model: ModelSpec, context_tokens: float) -> float:
-    """Forward FLOPs for one token attending to `context_tokens` earlier tokens.
-
-    2·(active params − input table) for the matmuls, plus attention scores and values:
-    GQA 4·heads·head_dim per context token per layer; MLA (absorbed) 2·heads·(2·rank + rope_dim).
-    """
-    split = param_split(model)
-    matmul = 2.0 * (model.params_active_b * 1e9 - split.embedding)
-    if model.mla:
-        per_ctx = 2.0 * model.attention_heads * (2 * model.mla.kv_lora_rank + model.mla.qk_rope_head_dim)
-    else:
-        per_ctx = 4.0 * model.attention_heads * model.head_dim
-    return matmul + per_ctx * attended_layer_tokens(model, context_tokens)
-
-
-def expert_flops_per_token(model: ModelSpec) -> float:
-    """The part of `flops_per_token` spent in routed experts (grouped GEMMs): 2·moe_layers·top_k·expert params."""
-    if not model.moe:
-        return 0.0
-    return 2.0 * model.moe.moe_layers * model.moe.top_k * param_split(model).per_expert
-
-
-def attended_layer_tokens(model: ModelSpec, context_tokens: float) -> float:
-    """Σ over layers of the tokens each layer attends to (sliding-window layers are capped)."""
-    window = model.sliding_window
-    if window is None:
-        return model.layers * context_tokens
-    full = model.layers - window.layers
-    return full * context_tokens + window.layers * min(context_tokens, window.window_tokens)
-
-
-def kv_bytes_per_token_per_gpu(model: ModelSpec, tp: int, kv_bytes: float, context_tokens: float) -> float:
-    """KV-cache bytes one GPU holds per token of a sequence of `context_tokens` (averaged over it).
-
-    GQA: 2·layers·kv_heads·head_dim·bytes, heads split over TP but replicated once TP > kv_heads.
-    MLA: layers·(kv_lora_rank + rope_dim)·bytes, the same latent on every GPU (not split by TP).
-    Sliding-window layers keep at most `window_tokens` tokens.
-    """
-    if context_tokens <= 0:
-        return 0.0
-    layer_tokens = attended_layer_tokens(model, context_tokens) / context_tokens  # effective layers
-    if model.mla:
-        return layer_tokens * (model.mla.kv_lora_rank + model.mla.qk_rope_head_dim) * kv_bytes
-    heads_per_gpu = math.ceil(model.kv_heads / tp)
-    return layer_tokens * 2 * heads_per_gpu * model.head_dim * kv_bytes
 
 
 # ---------------------------------------------------------------- the setup
@@ -523,34 +409,6 @@ def smallest_fitting_tp(
     return None
 
 
-# ---------------------------------------------------------------- one deployment, as `selfhost estimate` reports it
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A deployment of `gpus` GPUs as `replicas` × TP`tp`, at a concurrency (whole deployment)."""
-
-    setup: Setup
-    gpus: int
-    replicas: int
-    input_tokens: float
-    output_tokens: float
-    concurrency: float  # whole deployment
-    fits: bool
-    why_not: str | None
-    memory: Memory
-    state: SteadyState | None
-    decode_step_ms: float | None
-
-    @property
-    def output_tokens_per_s(self) -> float:
-        return self.state.output_tokens_per_s * self.replicas if self.state else 0.0
-
-    @property
-    def output_tokens_per_s_per_gpu(self) -> float:
-        return self.output_tokens_per_s / self.gpus if self.gpus else 0.0
-
-
 def layout_problem(setup: Setup, request_tokens: float) -> str | None:
     """Why a layout cannot run at all, before any memory or speed: the request exceeds the model's context,
     TP does not divide the attention heads (or the KV heads evenly), or TP spans nodes the GPU cannot join."""
@@ -567,75 +425,3 @@ def layout_problem(setup: Setup, request_tokens: float) -> str | None:
             f"{setup.gpu.id}, which have no scale-out network in the catalog"
         )
     return None
-
-
-def estimate_deployment(
-    setup: Setup, gpus: int, input_tokens: float, output_tokens: float, concurrency: float | None
-) -> Estimate:
-    """Steady-state estimate; `concurrency` None = the most that fits in memory (max throughput)."""
-    replicas = gpus // setup.tp
-    mem = memory(setup, input_tokens, output_tokens)
-    why_not = layout_problem(setup, input_tokens + output_tokens)
-    if why_not:
-        pass
-    elif replicas < 1:
-        why_not = f"{gpus} GPU(s) cannot hold one TP{setup.tp} replica"
-    elif not mem.fits:
-        why_not = (
-            f"{mem.weights_gb:.1f} GB of weights per GPU leave {max(mem.kv_cache_gb, 0):.1f} GB of "
-            f"{mem.usable_gb:.1f} GB usable for the KV cache: not one {input_tokens + output_tokens:.0f}-token "
-            "sequence fits; raise TP or lower the precision"
-        )
-    if why_not:
-        return Estimate(
-            setup,
-            gpus,
-            max(replicas, 0),
-            input_tokens,
-            output_tokens,
-            concurrency or 0,
-            False,
-            why_not,
-            mem,
-            None,
-            None,
-        )
-    limit = max_concurrency(setup, input_tokens, output_tokens)
-    per_replica = limit if concurrency is None else concurrency / replicas
-    if per_replica > mem.max_sequences:
-        why_not = (
-            f"{per_replica:.0f} sequences per replica need {per_replica * mem.kv_per_sequence_gb:.1f} GB of KV "
-            f"cache per GPU; {mem.kv_cache_gb:.1f} GB is free (at most {mem.max_sequences})"
-        )
-        return Estimate(
-            setup, gpus, replicas, input_tokens, output_tokens, per_replica * replicas, False, why_not, mem, None, None
-        )
-    state = steady_state(setup, input_tokens, output_tokens, per_replica)
-    decode = step(setup, per_replica, input_tokens + output_tokens / 2).total_ms
-    return Estimate(
-        setup,
-        gpus,
-        replicas,
-        input_tokens,
-        output_tokens,
-        per_replica * replicas,
-        why_not is None,
-        why_not,
-        mem,
-        state,
-        decode,
-    )
-
-
-def generation_only(
-    setup: Setup, batch: float, input_tokens: float, output_tokens: float, include_prefill: bool
-) -> float:
-    """Output tokens/s of one replica running a static batch: optional prefill, then `output_tokens` decode
-    steps (context growing from the prompt). llama.cpp's `tg` test and static-batch benchmarks."""
-    total_ms = 0.0
-    if include_prefill:
-        total_ms = step(
-            setup, 0, 0, prefill_tokens=batch * input_tokens, prefill_context_tokens=input_tokens / 2
-        ).total_ms
-    total_ms += output_tokens * step(setup, batch, input_tokens + output_tokens / 2).total_ms
-    return batch * output_tokens / total_ms * 1000

@@ -203,7 +203,7 @@ def search(
                     reasons.setdefault(market.pricing, fleet)
                     continue
                 cand = Found(market, precision, eng, plans, fleet)
-                if market.pricing not in best or _cheaper(cand, best[market.pricing]):
+                if market.pricing not in best or _rank(cand) < _rank(best[market.pricing]):
                     best[market.pricing] = cand
         found += best.values()
         for market in group:
@@ -228,10 +228,6 @@ def _fleet(plans: tuple[ReplicaPlan, ...], target: Target, market: Market) -> Fl
     if target.max_gpus and fleet.gpus > target.max_gpus:
         return f"needs {fleet.gpus:,} GPUs at the peak, over max_gpus {target.max_gpus:,}"
     return fleet
-
-
-def _cheaper(a: Found, b: Found) -> bool:
-    return _rank(a) < _rank(b)
 
 
 def _rank(f: Found) -> tuple[bool, float, float]:

@@ -201,9 +201,9 @@ class Fleet:
         return self.peak_output_tokens_per_s / capacity if capacity else math.inf
 
 
-def serving_needed(plan: ReplicaPlan, peak_output_tokens_per_s: float, level: float = 1.0) -> float:
-    """Fractional replicas that carry `level` × the peak at the planned utilization."""
-    return level * peak_output_tokens_per_s / plan.planned_output_tokens_per_s
+def serving_needed(plan: ReplicaPlan, peak_output_tokens_per_s: float) -> float:
+    """Fractional replicas that carry the peak at the planned utilization."""
+    return peak_output_tokens_per_s / plan.planned_output_tokens_per_s
 
 
 def _whole(replicas: float) -> int:

@@ -165,7 +165,7 @@ def table(result: Breakeven, collapse: bool = True) -> RenderableType:
 
 
 def series(result: Breakeven) -> list[Series]:
-    api = result.chart_title.split(": ", 1)[-1].split(" vs ")[0] if result.chart else "API"
+    api = result.chart_api or "API"
     return [
         Series(api, tuple((p.tokens_per_day, p.api_usd) for p in result.chart), "a"),
         Series(

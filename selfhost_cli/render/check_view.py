@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import RenderableType
 
 from selfhost_cli.budget import GateResult
-from selfhost_cli.render.format import signed_usd, usd
+from selfhost_cli.render.format import signed_usd, usd, value
 from selfhost_cli.render.markdown import md_table
 from selfhost_cli.render.table import simple_table
 
@@ -48,14 +48,13 @@ def _gate_rows(results: list[GateResult], removed: Sequence[str] = ()) -> list[t
     return rows
 
 
-def _shown_value(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return "—" if value is None else ("yes" if value else "no")
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    if isinstance(value, list):
-        return "; ".join(map(str, value))
-    return str(value)
+def _shown_value(v: Any) -> str:
+    """A gate's limit or value: money and percentages to the cent, everything else as `format.value`."""
+    if isinstance(v, float):
+        return f"{v:,.2f}"
+    if isinstance(v, list):
+        return "; ".join(map(str, v))
+    return value(v)
 
 
 HEADERS = ["profile", "decision", "USD/month", "change", "gate", "limit", "value", "result"]

@@ -1,0 +1,114 @@
+"""One deployment as `selfhost estimate` reports it: `gpus` GPUs as replicas of one layout at a concurrency,
+and static-batch generation as llama.cpp's `tg` test and batch benchmarks measure it (calibration)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from selfhost_cli.deploy.estimate import (
+    Memory,
+    Setup,
+    SteadyState,
+    layout_problem,
+    max_concurrency,
+    memory,
+    steady_state,
+    step,
+)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A deployment of `gpus` GPUs as `replicas` × TP`tp`, at a concurrency (whole deployment)."""
+
+    setup: Setup
+    gpus: int
+    replicas: int
+    input_tokens: float
+    output_tokens: float
+    concurrency: float  # whole deployment
+    fits: bool
+    why_not: str | None
+    memory: Memory
+    state: SteadyState | None
+    decode_step_ms: float | None
+
+    @property
+    def output_tokens_per_s(self) -> float:
+        return self.state.output_tokens_per_s * self.replicas if self.state else 0.0
+
+    @property
+    def output_tokens_per_s_per_gpu(self) -> float:
+        return self.output_tokens_per_s / self.gpus if self.gpus else 0.0
+
+
+def estimate_deployment(
+    setup: Setup, gpus: int, input_tokens: float, output_tokens: float, concurrency: float | None
+) -> Estimate:
+    """Steady-state estimate; `concurrency` None = the most that fits in memory (max throughput)."""
+    replicas = gpus // setup.tp
+    mem = memory(setup, input_tokens, output_tokens)
+    why_not = layout_problem(setup, input_tokens + output_tokens)
+    if why_not:
+        pass
+    elif replicas < 1:
+        why_not = f"{gpus} GPU(s) cannot hold one TP{setup.tp} replica"
+    elif not mem.fits:
+        why_not = (
+            f"{mem.weights_gb:.1f} GB of weights per GPU leave {max(mem.kv_cache_gb, 0):.1f} GB of "
+            f"{mem.usable_gb:.1f} GB usable for the KV cache: not one {input_tokens + output_tokens:.0f}-token "
+            "sequence fits; raise TP or lower the precision"
+        )
+    if why_not:
+        return Estimate(
+            setup,
+            gpus,
+            max(replicas, 0),
+            input_tokens,
+            output_tokens,
+            concurrency or 0,
+            False,
+            why_not,
+            mem,
+            None,
+            None,
+        )
+    limit = max_concurrency(setup, input_tokens, output_tokens)
+    per_replica = limit if concurrency is None else concurrency / replicas
+    if per_replica > mem.max_sequences:
+        why_not = (
+            f"{per_replica:.0f} sequences per replica need {per_replica * mem.kv_per_sequence_gb:.1f} GB of KV "
+            f"cache per GPU; {mem.kv_cache_gb:.1f} GB is free (at most {mem.max_sequences})"
+        )
+        return Estimate(
+            setup, gpus, replicas, input_tokens, output_tokens, per_replica * replicas, False, why_not, mem, None, None
+        )
+    state = steady_state(setup, input_tokens, output_tokens, per_replica)
+    decode = step(setup, per_replica, input_tokens + output_tokens / 2).total_ms
+    return Estimate(
+        setup,
+        gpus,
+        replicas,
+        input_tokens,
+        output_tokens,
+        per_replica * replicas,
+        why_not is None,
+        why_not,
+        mem,
+        state,
+        decode,
+    )
+
+
+def generation_only(
+    setup: Setup, batch: float, input_tokens: float, output_tokens: float, include_prefill: bool
+) -> float:
+    """Output tokens/s of one replica running a static batch: optional prefill, then `output_tokens` decode
+    steps (context growing from the prompt). llama.cpp's `tg` test and static-batch benchmarks."""
+    total_ms = 0.0
+    if include_prefill:
+        total_ms = step(
+            setup, 0, 0, prefill_tokens=batch * input_tokens, prefill_context_tokens=input_tokens / 2
+        ).total_ms
+    total_ms += output_tokens * step(setup, batch, input_tokens + output_tokens / 2).total_ms
+    return batch * output_tokens / total_ms * 1000
