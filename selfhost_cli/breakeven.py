@@ -11,6 +11,7 @@ from selfhost_cli.advise.candidates import (
     SelfHostCandidate,
     api_candidates,
     comparable,
+    retirement,
     self_host_candidate,
     to_candidate,
 )
@@ -99,7 +100,7 @@ def breakeven(
             )
         )
     rows: list[Row] = []
-    warnings: list[str] = []
+    warnings: list[str] = [retirement(a) + ": its rows show a price no longer sold" for a in apis if a.retired]
     dates = [a.as_of for a in apis if a.as_of]
     best: tuple[float, SelfHostCandidate, SelfHosting, ApiCandidate] | None = None
     for gpu_id in gpus:
@@ -162,7 +163,7 @@ def breakeven(
 
 def frontier_reference(catalog: Catalog, taken: set[str]) -> ApiCandidate | None:
     """One frontier offering for scale: the best-rated frontier-tier offering (ties: the cheaper)."""
-    frontier = [a for a in catalog.apis.values() if a.tier == "frontier" and a.quality and a.id not in taken]
+    frontier = [a for a in catalog.offered() if a.tier == "frontier" and a.quality and a.id not in taken]
     if not frontier:
         return None
     best = max(frontier, key=lambda a: (a.quality.score if a.quality else 0.0, -blended_usd_per_1m(a)))

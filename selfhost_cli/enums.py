@@ -125,6 +125,7 @@ class WarningCode(str, Enum):
     """What a warning is about, so `--strict` and renderers test the code, not the text."""
 
     STALE_PRICE = "stale_price"
+    RETIRING = "retiring"  # a compared offering is shut down, or will be soon, by its provider
     PRICE_UNKNOWN = "price_unknown"
     FLEET_SHORT = "fleet_short"
     QUALITY_GAP = "quality_gap"

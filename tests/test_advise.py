@@ -241,3 +241,44 @@ def test_volume_flip_points_are_where_the_decision_changes(name):
         assert advise(at_volume(p, fp.value), CATALOG, today=TODAY, with_flips=False).decision.value == fp.decision
         back = 1.01 if fp.value < volume else 0.99
         assert advise(at_volume(p, fp.value * back), CATALOG, today=TODAY, with_flips=False).decision is a.decision
+
+
+# ---------------------------------------------------------------- retired offerings
+
+
+def _retiring(api_id: str, on: dt.date, replacement: str | None = None):
+    from dataclasses import replace
+
+    from selfhost_cli.catalog.schema import Retirement
+
+    gone = Retirement(on=on, replacement=replacement, source="https://example.org/deprecations", as_of=TODAY)
+    return replace(CATALOG, apis={**CATALOG.apis, api_id: CATALOG.apis[api_id].model_copy(update={"retires": gone})})
+
+
+def test_a_retired_named_offering_is_shown_but_cannot_win():
+    cat = _retiring("openai/gpt-4.1-mini", TODAY, "openai/gpt-5-mini")
+    a = advise(profile("startup.yaml"), cat, today=TODAY, with_flips=False)
+    gone = next(o for o in a.options if o.id == "openai/gpt-4.1-mini")
+    assert not gone.eligible and "retired" in gone.excluded_by
+    assert a.chosen is not None and a.chosen.id == "together/llama-3.3-70b-instruct-turbo"
+    reason = next(r for r in a.reasons if r.rule == "retired")
+    assert "was shut down on 2026-12-01" in reason.message and "openai/gpt-5-mini" in reason.message
+    assert any(w.code.value == "retiring" for w in a.warning_items)
+
+
+def test_an_offering_retiring_soon_still_competes_with_a_warning():
+    cat = _retiring("openai/gpt-4.1-mini", TODAY + dt.timedelta(days=30))
+    a = advise(profile("startup.yaml"), cat, today=TODAY, with_flips=False)
+    assert a.chosen is not None and a.chosen.id == "openai/gpt-4.1-mini"
+    assert [w.message for w in a.warning_items if w.code.value == "retiring"] == [
+        "openai/gpt-4.1-mini shuts down on 2026-12-31 (https://example.org/deprecations)"
+    ]
+    far = advise(profile("startup.yaml"), _retiring("openai/gpt-4.1-mini", TODAY + dt.timedelta(days=400)), today=TODAY)
+    assert not [w for w in far.warning_items if w.code.value == "retiring"]
+
+
+def test_a_retired_offering_is_never_picked_automatically():
+    cheapest = min(CATALOG.apis_serving("llama-3.3-70b"), key=lambda o: o.input_usd_per_1m + o.output_usd_per_1m)
+    cat = _retiring(cheapest.id, TODAY - dt.timedelta(days=1)).current(TODAY)
+    assert cheapest.id not in {o.id for o in cat.apis_serving("llama-3.3-70b")}
+    assert cheapest.id in cat.apis  # a profile may still name it, and is told

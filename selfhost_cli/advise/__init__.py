@@ -104,6 +104,7 @@ def advise(
     """The recommendation for one profile; `with_flips` adds what single change would flip it, `with_curve` the
     monthly cost against tokens/day the charts draw."""
     cache = PlanCache()
+    catalog = catalog.current(today)
     ev = evaluate(profile, catalog, engines, cache)
     v = ev.verdict
     cost = ex.cost_finding(v, ev.options)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from selfhost_cli.advise.ownership import OwnedCost, demand_levels, owned_cost, owned_hourly
 from selfhost_cli.advise.workload import Workload
 from selfhost_cli.catalog import Catalog, GpuHourly, blended_usd_per_1m, gpu_hourly, same_architecture
-from selfhost_cli.catalog.schema import ApiOffering, Capabilities, GpuSpec, ModelSpec, Quality
+from selfhost_cli.catalog.schema import ApiOffering, Capabilities, GpuSpec, ModelSpec, Quality, Retirement
 from selfhost_cli.costs import ApiPrices
 from selfhost_cli.deploy.engines import EngineProfile, EngineSet
 from selfhost_cli.deploy.search import Found, LayoutCache, Market, SearchResult, Target, search
@@ -39,6 +39,8 @@ class ApiCandidate:
     capabilities: Capabilities | None  # None: an inline offering that states none (all unknown)
     price_confidence: Confidence
     named: bool  # the profile named it (always compared)
+    retires: Retirement | None = None  # the provider's announced shutdown
+    retired: bool = False  # shut down by the date advised for: it can no longer be bought
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,19 @@ def to_candidate(offering: ApiOffering | InlineApi, named: bool, catalog: Catalo
         offering.capabilities,
         offering.confidence,
         named,
+        offering.retires,
+        offering.id in catalog.retired,
     )
+
+
+def retirement(api: ApiCandidate) -> str:
+    """`openai/gpt-5 shuts down on 2026-12-11 (successor: openai/gpt-5.1)`, or `retires` for a date ahead."""
+    r = api.retires
+    if r is None:
+        return f"{api.id} is retired"
+    verb = "was shut down" if api.retired else "shuts down"
+    successor = f"; successor: {r.replacement}" if r.replacement else ""
+    return f"{api.id} {verb} on {r.on} ({r.source}{successor})"
 
 
 def _model_quality(catalog: Catalog, model_id: str | None) -> Quality | None:
@@ -180,8 +194,8 @@ def comparable(catalog: Catalog, model: ModelSpec, policy: QualityPolicy) -> lis
     if policy is QualityPolicy.SAME_MODEL:
         return same_model[:PICKED_APIS]
     if policy is QualityPolicy.ANY:
-        return sorted(catalog.apis.values(), key=blended_usd_per_1m)[:PICKED_APIS]
-    tier = [a for a in catalog.apis.values() if _within_tier(catalog, a, model)]
+        return sorted(catalog.offered(), key=blended_usd_per_1m)[:PICKED_APIS]
+    tier = [a for a in catalog.offered() if _within_tier(catalog, a, model)]
     ranked = sorted(
         {a.id: a for a in same_model[:1] + sorted(tier, key=blended_usd_per_1m)}.values(), key=blended_usd_per_1m
     )

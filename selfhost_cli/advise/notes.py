@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from selfhost_cli.advise.candidates import Candidates, SelfHostCandidate, on_site
+from selfhost_cli.advise.candidates import Candidates, SelfHostCandidate, on_site, retirement
 from selfhost_cli.advise.decide import Verdict
 from selfhost_cli.advise.options import Option
 from selfhost_cli.advise.ownership import ENGINE_START_S, WEIGHT_LOAD_GB_PER_S, cold_start_s
@@ -19,6 +19,8 @@ from selfhost_cli.deploy.sizing import TARGET_PEAK_UTILIZATION
 from selfhost_cli.enums import Decision, OptionKind, Pricing, WarningCode
 from selfhost_cli.profile import DEFAULT_OUTPUT_TOKENS_PER_REQUEST, LONGEST_TO_MEAN, Profile
 
+# An offering shutting down within this many days is worth a warning: a plan built on it is a migration.
+RETIRING_WITHIN_DAYS = 90
 # Prices older than this are flagged as stale.
 STALE_AFTER_DAYS = 365
 
@@ -97,6 +99,8 @@ def warnings(
 ) -> list[Warning]:
     out: list[Warning] = []
     for a in cands.apis:
+        if a.retires and (a.retired or (a.retires.on - today).days <= RETIRING_WITHIN_DAYS):
+            out.append(Warning(WarningCode.RETIRING, retirement(a)))
         if a.as_of and (today - a.as_of).days > STALE_AFTER_DAYS:
             out.append(
                 Warning(

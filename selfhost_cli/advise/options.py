@@ -84,6 +84,7 @@ class Option:
     gpu_price_range: tuple[float, float] = (1.0, 1.0)  # interquartile price rows ÷ the price used
     price_confidence: Confidence | None = None  # API: how far its price row can be trusted
     price_gaps: tuple[tuple[WarningCode, str], ...] = ()  # API: prices missing for part of the traffic
+    retired: str | None = None  # API: shut down by its provider, with when and the successor named
     excluded_by: tuple[str, ...] = field(default=())
 
     @property

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
-from selfhost_cli.advise.candidates import ApiCandidate, Candidates, SelfHostCandidate
+from selfhost_cli.advise.candidates import ApiCandidate, Candidates, SelfHostCandidate, retirement
 from selfhost_cli.advise.options import LineItem, Option
 from selfhost_cli.advise.self_host_pricing import gpu_item, people_items, price_self_host
 from selfhost_cli.advise.workload import Workload
@@ -141,6 +141,7 @@ def price_api(api: ApiCandidate, work: Workload, profile: Profile) -> Option:
         notes=(price_note,) if price_note else (),
         price_gaps=tuple(gaps),
         price_confidence=api.price_confidence,
+        retired=retirement(api) if api.retired else None,
     )
 
 

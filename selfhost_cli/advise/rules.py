@@ -360,7 +360,26 @@ def insurance(profile: Profile, work: Workload, options: Sequence[Option]) -> li
     ]
 
 
+def availability(profile: Profile, work: Workload, options: Sequence[Option]) -> list[Finding]:
+    """An offering its provider has shut down cannot be bought: it is shown (a profile named it) but excluded,
+    with every hybrid that would send tokens to it."""
+    gone = {o.id: o.retired for o in options if o.kind is OptionKind.API and o.retired}
+    if not gone:
+        return []
+    excluded = tuple(o.id for o in options if (half := _api_half(o, options)) is not None and half.id in gone)
+    return [
+        Finding(
+            "retired",
+            Effect.INFO,
+            f"Excluded: {'; '.join(gone.values())}. Name its successor in models.api to compare it.",
+            "catalog retires.on",
+            excluded,
+        )
+    ]
+
+
 RULES: tuple[Rule, ...] = (
+    availability,
     third_party_processing,
     air_gapped,
     data_residency,

@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -35,6 +35,13 @@ class Catalog:
     apis: dict[str, ApiOffering]
     sources: tuple[str, ...] = field(default=("bundled",))
     facility: Facility | None = None  # owned-hardware defaults (PUE, electricity, colocation, amortization)
+    retired: frozenset[str] = frozenset()  # offerings shut down by the date `current` was given: never picked
+
+    def current(self, today: dt.date) -> Catalog:
+        """This catalog on `today`: offerings whose provider has shut them down are kept (a profile may still name
+        one, and is told) but never picked for comparison."""
+        gone = frozenset(a.id for a in self.apis.values() if a.retires and a.retires.on <= today)
+        return replace(self, retired=gone)
 
     def model(self, model_id: str) -> ModelSpec:
         """The model, or a UsageError with close matches."""
@@ -60,6 +67,7 @@ class Catalog:
             apis={**self.apis, **{a.id: a for a in other.apis}},
             sources=(*self.sources, source),
             facility=other.facility or self.facility,
+            retired=self.retired,
         )
 
     def apis_serving(self, model_id: str) -> list[ApiOffering]:
@@ -67,15 +75,19 @@ class Catalog:
         3.3 70B, and the `llama-4-70b` stand-in), cheapest first."""
         target = self.models.get(model_id)
         twins = {m.id for m in self.models.values() if target is not None and same_architecture(m, target)}
-        found = [a for a in self.apis.values() if a.open_weight_model in twins | {model_id}]
+        found = [a for a in self.offered() if a.open_weight_model in twins | {model_id}]
         return sorted(found, key=blended_usd_per_1m)
+
+    def offered(self) -> list[ApiOffering]:
+        """The offerings that can still be bought."""
+        return [a for a in self.apis.values() if a.id not in self.retired]
 
     def apis_of_size_class(self, model: ModelSpec) -> list[ApiOffering]:
         """Open-weight offerings whose model is in the same size class as `model`, cheapest first."""
         wanted = size_class(model)
         found = [
             a
-            for a in self.apis.values()
+            for a in self.offered()
             if a.open_weight_model in self.models and size_class(self.models[a.open_weight_model]) == wanted
         ]
         return sorted(found, key=blended_usd_per_1m)

@@ -245,6 +245,13 @@ class Capabilities(Strict):
     as_of: dt.date | None = None
 
 
+class Retirement(Sourced):
+    """A provider's announced shutdown of an offering: past `on` it cannot be bought; before, advise warns."""
+
+    on: dt.date
+    replacement: str | None = Field(default=None, description="the offering the provider names as its successor")
+
+
 class ApiOffering(Sourced):
     """One hosted model at one provider, priced per million tokens."""
 
@@ -260,6 +267,7 @@ class ApiOffering(Sourced):
     confidence: Confidence = Confidence.HIGH
     quality: Quality | None = Field(default=None, description="own figure; open-weight offerings take the model's")
     capabilities: Capabilities = Field(default_factory=Capabilities)
+    retires: Retirement | None = Field(default=None, description="announced shutdown, with its source")
     note: str | None = None
 
 

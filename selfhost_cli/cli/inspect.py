@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -206,7 +207,7 @@ def breakeven_cmd(
     if (api_price_in is None) != (api_price_out is None):
         raise UsageError("--api-price-in and --api-price-out go together")
     engines = _engines(calibration)
-    cat = _catalog()
+    cat = _catalog().current(dt.date.today())
     cat.model(model)
     for g in gpu or []:
         cat.gpu(g)
