@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -264,13 +265,16 @@ def _gpu(prices: list[dict[str, Any]] | None = None, **changes: Any) -> GpuSpec:
     return GpuSpec.model_validate({**base, **changes})
 
 
-def _price(usd: float, as_of: str, pricing: str = "on_demand", provider: str = "p") -> dict[str, Any]:
+def _price(
+    usd: float, as_of: str, pricing: str = "on_demand", provider: str = "p", confidence: str = "high"
+) -> dict[str, Any]:
     return {
         "provider": provider,
         "pricing": pricing,
         "usd_per_gpu_hour": usd,
         "source": f"{provider} page",
         "as_of": as_of,
+        "confidence": confidence,
     }
 
 
@@ -431,13 +435,48 @@ def test_gpu_hourly_is_the_median_of_the_tier_rows() -> None:
     assert got.usd_per_gpu_hour == 4.0  # median of 2, 4, 9
     assert (got.low_usd, got.high_usd) == (2.0, 9.0)
     assert got.as_of == dt.date(2025, 1, 1)  # the oldest row used
-    assert got.basis == "median of 3 on_demand rows (a, b, c)"
+    assert got.basis == "median of 3 providers' on_demand prices (a, b, c)"
     assert got.source == "a page; b page; c page"
 
 
 def test_gpu_hourly_median_of_an_even_count() -> None:
-    got = gpu_hourly(_gpu([_price(2.0, "2025-01-01"), _price(3.0, "2025-01-01")]), Pricing.ON_DEMAND)
+    got = gpu_hourly(
+        _gpu([_price(2.0, "2025-01-01", provider="a"), _price(3.0, "2025-01-01", provider="b")]), Pricing.ON_DEMAND
+    )
     assert got is not None and got.usd_per_gpu_hour == 2.5
+
+
+def test_a_provider_with_many_rows_counts_once() -> None:
+    """Five regions of one cheap provider must not outvote two others: one quote per provider, its median."""
+    cheap = [_price(1.0 + i / 100, "2025-01-01", provider="cheap") for i in range(5)]
+    got = gpu_hourly(
+        _gpu([*cheap, _price(4.0, "2025-01-01", provider="b"), _price(5.0, "2025-01-01", provider="c")]),
+        Pricing.ON_DEMAND,
+    )
+    assert got is not None
+    assert got.usd_per_gpu_hour == 4.0  # median of 1.02, 4, 5 (rows: 1.0…1.04, 4, 5 would give 1.04)
+    assert got.basis == "median of 3 providers' on_demand prices; 7 rows (b, c, cheap)"
+    assert (got.low_usd, got.high_usd) == (1.02, 5.0)  # the range is over providers' quotes
+
+
+def test_primary_price_pages_outweigh_third_party_tables() -> None:
+    rows = [
+        _price(2.0, "2025-01-01", provider="blog-a", confidence="low"),
+        _price(2.1, "2025-01-01", provider="blog-b", confidence="low"),
+        _price(6.0, "2025-01-01", provider="cloud", confidence="high"),
+    ]
+    got = gpu_hourly(_gpu(rows), Pricing.ON_DEMAND)
+    assert got is not None
+    assert got.usd_per_gpu_hour == 6.0  # weights 1 + 1 against 3: the provider's own page decides
+    assert "weighted median of 3 providers' on_demand prices; high/low confidence counts 3/1" in got.basis
+
+
+def test_weighted_median_is_the_ordinary_median_for_equal_weights() -> None:
+    from selfhost_cli.catalog import weighted_median
+
+    for values in ([3.0], [1.0, 2.0], [5.0, 1.0, 3.0], [4.0, 1.0, 3.0, 2.0]):
+        assert weighted_median([(v, 2.0) for v in values]) == statistics.median(values)
+    assert weighted_median([(1.0, 1.0), (2.0, 1.0), (3.0, 2.0)]) == 2.5  # the half falls between 2 and 3
 
 
 def test_gpu_hourly_single_row_names_its_provider() -> None:

@@ -21,7 +21,7 @@ from selfhost_cli.catalog.schema import (
     ModelSpec,
     UserCatalogFile,
 )
-from selfhost_cli.enums import Pricing
+from selfhost_cli.enums import Confidence, Pricing
 from selfhost_cli.errors import InputFileError, unknown_id
 from selfhost_cli.yamlio import load_file, parse, validate
 
@@ -192,14 +192,69 @@ def gpu_hourly(gpu: GpuSpec, pricing: Pricing, override_usd: float | None = None
     rows = prices_for(gpu, pricing)
     if not rows:
         return None
-    values = [r.usd_per_gpu_hour for r in rows]
-    median = statistics.median(values)
+    quotes = provider_quotes(rows)
+    values = [q.usd for q in quotes]
+    median = weighted_median([(q.usd, CONFIDENCE_WEIGHT[q.confidence]) for q in quotes])
     oldest = min(r.as_of for r in rows)
-    providers = ", ".join(sorted({r.provider for r in rows}))
-    basis = f"median of {len(rows)} {pricing.value} rows ({providers})" if len(rows) > 1 else f"{rows[0].provider}"
+    if len(quotes) == 1:
+        basis = quotes[0].provider + (f", median of its {len(rows)} rows" if len(rows) > 1 else "")
+    else:
+        levels = sorted({q.confidence for q in quotes}, key=list(Confidence).index)
+        extras = [f"{len(rows)} rows"] if len(rows) > len(quotes) else []
+        if len(levels) > 1:
+            extras.append(
+                f"{'/'.join(c.value for c in levels)} confidence counts "
+                f"{'/'.join(str(CONFIDENCE_WEIGHT[c]) for c in levels)}"
+            )
+        kind = "weighted median" if len(levels) > 1 else "median"
+        providers = ", ".join(sorted(q.provider for q in quotes))
+        extra = f"; {'; '.join(extras)}" if extras else ""
+        basis = f"{kind} of {len(quotes)} providers' {pricing.value} prices{extra} ({providers})"
     source = "; ".join(sorted({r.source for r in rows}))
     q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else (median,) * 3
     return GpuHourly(median, source, oldest, basis, min(values), max(values), q1, q3)
+
+
+# How much one provider's quote counts in a tier's price, by how far its row can be trusted: a provider's own
+# price page (high) over a dated third-party transcription (medium) over a blog table or estimate (low).
+CONFIDENCE_WEIGHT = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
+
+
+@dataclass(frozen=True)
+class ProviderQuote:
+    """One provider's price for a tier: the median of its rows, at the best confidence among them."""
+
+    provider: str
+    usd: float
+    confidence: Confidence
+
+
+def provider_quotes(rows: Sequence[GpuPrice]) -> list[ProviderQuote]:
+    """One quote per provider, so a provider listed with several rows (regions, instance sizes) counts once."""
+    by: dict[str, list[GpuPrice]] = {}
+    for r in rows:
+        by.setdefault(r.provider, []).append(r)
+    order = list(Confidence)
+    return [
+        ProviderQuote(
+            name, statistics.median(r.usd_per_gpu_hour for r in rs), min((r.confidence for r in rs), key=order.index)
+        )
+        for name, rs in by.items()
+    ]
+
+
+def weighted_median(pairs: Sequence[tuple[float, float]]) -> float:
+    """The value at half the total weight; with equal weights, the ordinary median (the middle two averaged)."""
+    ranked = sorted(pairs)
+    half = sum(w for _, w in ranked) / 2
+    acc = 0.0
+    for i, (value, weight) in enumerate(ranked):
+        acc += weight
+        if acc > half:
+            return value
+        if acc == half:
+            return (value + ranked[i + 1][0]) / 2
+    return ranked[-1][0]  # pragma: no cover - the loop always crosses half
 
 
 # Rows more than this older than the tier's newest row are superseded (e.g. 2023 launch prices).
