@@ -181,7 +181,9 @@ def _sampling_from_bool(value: Any) -> Any:
 class Customization(Strict):
     fine_tuned_weights: bool = False
     lora_adapters: Count = Field(default=0, ge=0, le=100_000)
-    custom_sampling: Annotated[CustomSampling, BeforeValidator(_sampling_from_bool)] = CustomSampling.NONE
+    custom_sampling: Annotated[
+        CustomSampling, BeforeValidator(_sampling_from_bool, json_schema_input_type=CustomSampling | bool)
+    ] = CustomSampling.NONE
     inference_time_techniques: list[str] = Field(default_factory=list)
 
 
@@ -294,7 +296,9 @@ class SelfHosting(Strict):
     precision: Annotated[Precision | list[Precision] | Literal["auto"] | None, BeforeValidator(_one_or_list)] = None
     engine: Engine = Engine.VLLM
     redundancy: Redundancy = Redundancy.N_PLUS_1
-    autoscaling: Annotated[Autoscaling | None, BeforeValidator(_autoscaling_from_bool)] = None
+    autoscaling: Annotated[
+        Autoscaling | None, BeforeValidator(_autoscaling_from_bool, json_schema_input_type=Autoscaling | bool | None)
+    ] = None
     max_gpus: Count | None = Field(default=None, gt=0, le=MAX_GPUS, description="cap on the fleet the search may build")
     owned: Owned = Field(default_factory=Owned)
     ops_fte: Number = Field(default=1.0, ge=0, le=MAX_OPS_FTE)

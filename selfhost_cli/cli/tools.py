@@ -261,3 +261,25 @@ def prices_import_cmd(
         sys.stdout.write(summary)
     else:
         _err(summary.rstrip())
+
+
+# ---------------------------------------------------------------- editor support
+
+
+class SchemaKind(str, Enum):
+    PROFILE = "profile"
+    CATALOG = "catalog"
+
+
+@app.command("schema")
+@handles_errors
+def schema_cmd(
+    kind: Annotated[SchemaKind, typer.Argument(help="profile (selfhost advise FILE) or catalog (--catalog FILE).")],
+    out: OutOpt = None,
+) -> None:
+    """The JSON Schema of a profile or a catalog file, for editors: point yaml-language-server at it."""
+    import json
+
+    from selfhost_cli.json_schema import json_schema
+
+    emit(json.dumps(json_schema(kind.value), indent=2, ensure_ascii=False) + "\n", out)
