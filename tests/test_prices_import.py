@@ -496,7 +496,13 @@ def test_genai_round_trip(genai: ImportResult, tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def sky(cat: catalog.Catalog) -> ImportResult:
     return convert(
-        _fixture("skypilot_vms_sample.csv"), "skypilot_vms_sample.csv", "skypilot", cat, AS_OF, provider="aws"
+        _fixture("skypilot_vms_sample.csv"),
+        "skypilot_vms_sample.csv",
+        "skypilot",
+        cat,
+        AS_OF,
+        provider="aws",
+        replace=True,  # the conversion alone; merging with the catalog's rows is tested below
     )
 
 
@@ -550,8 +556,49 @@ def test_skypilot_skipped_and_warnings(sky: ImportResult) -> None:
         "AcceleratorName 'V100' (2 rows, first at line 8): not a catalog GPU (no mapping for it)",
         "1 row without an accelerator (CPU-only instance types)",
     ]
-    replaced = [w for w in sky.warnings if "replaces a GPU's whole entry by id" in w]
+    replaced = [w for w in sky.warnings if "--replace: loading this file with --catalog replaces the catalog's" in w]
     assert len(replaced) == 3 and any(w.startswith("h100-sxm:") for w in replaced)
+
+
+def test_skypilot_rows_join_the_catalogs_by_provider_and_tier(cat: catalog.Catalog) -> None:
+    """Issue 10: loading Lambda's file wiped the bundled h100-sxm spot rows. Now an imported provider × tier
+    replaces only the catalog's rows for that pair; every other row is kept in the written file."""
+    text = "InstanceType,AcceleratorName,AcceleratorCount,Price,Region\ngpu_8x_h100_sxm5,H100,8,23.92,us-east-1\n"
+    merged = convert(text, "catalogs/v7/lambda/vms.csv", "skypilot", cat, AS_OF)
+    (h100,) = merged.file.gpus
+    bundled = cat.gpus["h100-sxm"].prices
+    kept = [p for p in bundled if (p.provider, p.pricing) != ("lambda", Pricing.ON_DEMAND)]
+    assert h100.prices[: len(kept)] == kept  # the bundled spot, reserved and other providers' rows survive
+    assert [p.usd_per_gpu_hour for p in h100.prices[len(kept) :]] == [2.99]
+    assert any(p.pricing is Pricing.SPOT for p in h100.prices)
+    assert any("catalog row(s) for the same provider and tier are replaced" in w for w in merged.warnings)
+    replaced = convert(text, "catalogs/v7/lambda/vms.csv", "skypilot", cat, AS_OF, replace=True)
+    assert [p.provider for p in replaced.file.gpus[0].prices] == ["lambda"]
+
+
+def test_replace_is_for_skypilot_files_only(cat: catalog.Catalog) -> None:
+    with pytest.raises(UsageError, match="--replace applies only to SkyPilot files"):
+        convert("{}", "x.json", "litellm", cat, AS_OF, replace=True)
+
+
+def test_changes_against_the_catalog(cat: catalog.Catalog) -> None:
+    from selfhost_cli.prices_import import changes
+
+    text = "InstanceType,AcceleratorName,AcceleratorCount,Price,Region\ngpu_8x_h100_sxm5,H100,8,23.92,us-east-1\n"
+    result = convert(text, "catalogs/v7/lambda/vms.csv", "skypilot", cat, AS_OF, replace=True)
+    (change,) = changes(result.file, cat)
+    before = [
+        p.usd_per_gpu_hour
+        for p in cat.gpus["h100-sxm"].prices
+        if (p.provider, p.pricing.value) == ("lambda", "on_demand")
+    ]
+    assert (change.kind, change.id, change.status, change.after) == (
+        "gpu",
+        "h100-sxm lambda on_demand",
+        "changed",
+        "$2.99/GPU-h",
+    )
+    assert change.before == " / ".join(f"${v:g}" for v in before) + "/GPU-h"
 
 
 @pytest.mark.parametrize(
@@ -569,6 +616,16 @@ def test_skypilot_skipped_and_warnings(sky: ImportResult) -> None:
         ("A10G", "g5.xlarge", "a10g"),
         ("B200", "p6-b200.48xlarge", "b200"),
         ("MI300X", "", "mi300x"),
+        # accelerator names in skypilot-catalog catalogs/v8/common/accelerators.csv (RunPod, Vast, Fluidstack)
+        ("A100-80GB-SXM", "", "a100-80gb"),
+        ("H100-SXM", "", "h100-sxm"),
+        ("H100-NVL", "", "h100-nvl"),
+        ("H100-NVLINK", "", "h100-sxm"),
+        ("H200-SXM", "", "h200"),
+        ("RTX4090", "", "rtx-4090"),
+        ("RTX5090", "", "rtx-5090"),
+        ("RTXPRO6000WS", "", "rtx-pro-6000"),
+        ("RTX3090", "", "rtx-3090"),
         ("V100", "p3.2xlarge", None),
         ("tpu-v6e-8", "", None),
     ],
@@ -594,14 +651,14 @@ def test_skypilot_provider_from_path(path: str, provider: str | None) -> None:
 
 def test_skypilot_provider_rules(cat: catalog.Catalog) -> None:
     text = _fixture("skypilot_vms_sample.csv")
-    inferred = convert(text, "catalogs/v7/aws/vms.csv", "skypilot", cat, AS_OF)
+    inferred = convert(text, "catalogs/v7/aws/vms.csv", "skypilot", cat, AS_OF, replace=True)
     assert {p.provider for g in inferred.file.gpus for p in g.prices} == {"aws"}
     with pytest.raises(UsageError, match="cannot tell which cloud"):
         convert(text, "skypilot_vms_sample.csv", "skypilot", cat, AS_OF)
-    named = convert(text, "catalogs/v7/aws/vms.csv", "skypilot", cat, AS_OF, provider="my-cloud")
+    named = convert(text, "catalogs/v7/aws/vms.csv", "skypilot", cat, AS_OF, provider="my-cloud", replace=True)
     assert {p.provider for g in named.file.gpus for p in g.prices} == {"my-cloud"}
     with_column = "Cloud,AcceleratorName,AcceleratorCount,Price\nlambda,H100,8,23.92\nrunpod,H100,1,2.69\n"
-    per_row = convert(with_column, "mixed.csv", "skypilot", cat, AS_OF)
+    per_row = convert(with_column, "mixed.csv", "skypilot", cat, AS_OF, replace=True)
     rows = {(p.provider, p.usd_per_gpu_hour) for p in per_row.file.gpus[0].prices}
     assert rows == {("lambda", 2.99), ("runpod", 2.69)}  # 23.92 / 8 = 2.99
 
@@ -615,7 +672,7 @@ def test_skypilot_lambda_layout(cat: catalog.Catalog) -> None:
         "gpu_8x_h100_sxm5,H100,8.0,208.0,1800.0,23.92,us-west-1,\"{'Gpus': [{'Name': 'H100', 'Count': 8.0}]}\",\n"
         "gpu_1x_h100_pcie,H100,1.0,26.0,200.0,2.49,us-east-1,\"{'Gpus': [{'Name': 'H100', 'Count': 1.0}]}\",\n"
     )
-    result = convert(text, "catalogs/v7/lambda/vms.csv", "skypilot", cat, AS_OF)
+    result = convert(text, "catalogs/v7/lambda/vms.csv", "skypilot", cat, AS_OF, replace=True)
     prices = {(g.id, p.pricing, p.usd_per_gpu_hour) for g in result.file.gpus for p in g.prices}
     assert prices == {("h100-sxm", Pricing.ON_DEMAND, 2.99), ("h100-pcie", Pricing.ON_DEMAND, 2.49)}
     assert {p.provider for g in result.file.gpus for p in g.prices} == {"lambda"}
@@ -628,7 +685,7 @@ def test_skypilot_gcp_accelerator_only_rows(cat: catalog.Catalog) -> None:
         ",,,A100-80GB,1,A100-80GB,us-central1,us-central1-a,5.06879,2.0276\n"
         ",,,A100-80GB,8,A100-80GB,us-central1,us-central1-c,40.55032,16.2208\n"
     )
-    result = convert(text, "catalogs/v7/gcp/vms.csv", "skypilot", cat, AS_OF)
+    result = convert(text, "catalogs/v7/gcp/vms.csv", "skypilot", cat, AS_OF, replace=True)
     (spec,) = result.file.gpus
     on_demand = next(p for p in spec.prices if p.pricing == Pricing.ON_DEMAND)
     # 5.06879/1 and 40.55032/8 = 5.06879 -> 5.06879
@@ -644,7 +701,7 @@ def test_skypilot_rows_without_price_or_fractional(cat: catalog.Catalog) -> None
         "Standard_NV6ads_A10_v5,A10G,0.166,0.454,,eastus\n"
         "g5.xlarge,A10G,1,1.006,0,us-east-1\n"
     )
-    result = convert(text, "x.csv", "skypilot", cat, AS_OF, provider="aws")
+    result = convert(text, "x.csv", "skypilot", cat, AS_OF, provider="aws", replace=True)
     assert result.skipped == [
         "line 2: p5.48xlarge in us-east-1: no price (empty or 0)",
         "line 3: Standard_NV6ads_A10_v5: a fractional GPU share (0.166); not imported",

@@ -167,6 +167,10 @@ def calibrate_import_cmd(
         )
 
 
+# New or changed entries listed in the summary table (the JSON lists all).
+SHOWN_CHANGES = 20
+
+
 class PriceSource(str, Enum):
     LITELLM = "litellm"
     GENAI_PRICES = "genai-prices"
@@ -194,14 +198,24 @@ def prices_import_cmd(
         str | None,
         typer.Option("--as-of", help="Date the file's prices were published or downloaded, YYYY-MM-DD (required)."),
     ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="SkyPilot only: the imported rows replace a GPU's whole price list (default: they replace only "
+            "the catalog's rows for the same provider and tier).",
+        ),
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only the summary: no line per skipped entry, no warnings.")
+    ] = False,
     fmt: BasicFormatOpt = Format.TABLE,
     out: OutOpt = None,
 ) -> None:
     """Convert a public price file into a user catalog file (YAML) for --catalog; prints what was converted.
 
     The catalog goes to --out (atomically); without --out it goes to stdout and the summary to stderr."""
-    from selfhost_cli import catalog as catalog_mod
-    from selfhost_cli.prices_import import convert, dump
+    from selfhost_cli.prices_import import changes, convert, dump
     from selfhost_cli.render import json_ as jr
     from selfhost_cli.render import table as tr
     from selfhost_cli.yamlio import read_text
@@ -216,19 +230,23 @@ def prices_import_cmd(
         date = dt.date.fromisoformat(as_of)
     except ValueError:
         raise UsageError(f"--as-of {as_of}: not a date", hint="write it YYYY-MM-DD") from None
-    result = convert(read_text(reading(file)), str(file), source.value, catalog_mod.bundled(), date, provider=provider)
+    cat = _catalog()
+    result = convert(read_text(reading(file)), str(file), source.value, cat, date, provider=provider, replace=replace)
     catalog_text = dump(result.file)
+    compared = changes(result.file, cat)
+    tally = {status: sum(c.status == status for c in compared) for status in ("new", "changed", "same")}
     counts = {
         "apis": len(result.file.apis),
         "gpus": len(result.file.gpus),
-        "gpu_price_rows": sum(len(g.prices) for g in result.file.gpus),
+        "gpu_price_rows": sum(c.kind == "gpu" for c in compared),  # imported; the catalog's kept rows not counted
     }
     json_only = fmt is Format.JSON and out is None  # stdout holds one JSON document: the catalog goes in it
     if out is not None:
         emit(catalog_text, out)
     elif not json_only:
         sys.stdout.write(catalog_text)
-    warn_all(result.warnings)
+    if not quiet:
+        warn_all(result.warnings)
     summary_doc = jr.envelope(
         "prices import",
         {
@@ -237,6 +255,11 @@ def prices_import_cmd(
             "out": str(out) if out else None,
             "converted": counts,
             "skipped": result.skipped,
+            "against_catalog": tally,
+            "changes": [
+                {"kind": c.kind, "id": c.id, "status": c.status, "before": c.before or None, "after": c.after}
+                for c in compared
+            ],
         }
         | ({"catalog": result.file.model_dump(mode="json", exclude_defaults=True)} if json_only else {}),
         result.warnings,
@@ -251,8 +274,13 @@ def prices_import_cmd(
                 ["item", "value"],
                 [
                     ("converted", ", ".join(f"{v} {k}" for k, v in counts.items())),
+                    ("against the catalog", ", ".join(f"{v} {k}" for k, v in tally.items())),
+                    *[
+                        (c.status, f"{c.id}: {c.before} → {c.after}" if c.before else f"{c.id}: {c.after}")
+                        for c in [c for c in compared if c.status != "same"][:SHOWN_CHANGES]
+                    ],
                     ("skipped", str(len(result.skipped))),
-                    *[("skipped", line) for line in result.skipped[:20]],
+                    *([] if quiet else [("skipped", line) for line in result.skipped[:20]]),
                 ],
             )
         )

@@ -53,10 +53,12 @@ from selfhost_cli.catalog.schema import UserCatalogFile
 from selfhost_cli.errors import UsageError
 from selfhost_cli.prices_import.common import (
     KINDS,
+    Change,
     ImportResult,
     Kind,
     _one_line,
     canonical_model_name,
+    changes,
     classify_tier,
     match_open_weight_model,
     normalize_id_part,
@@ -66,7 +68,9 @@ from selfhost_cli.prices_import.litellm import _convert_litellm
 from selfhost_cli.prices_import.skypilot import _convert_skypilot, skypilot_gpu_id, skypilot_provider_from_path
 
 __all__ = [
+    "Change",
     "ImportResult",
+    "changes",
     "canonical_model_name",
     "classify_tier",
     "convert",
@@ -86,22 +90,27 @@ def convert(
     as_of: dt.date,
     *,
     provider: str | None = None,
+    replace: bool = False,
 ) -> ImportResult:
     """Convert the text of a public price file (`source` names it in messages and in every row's source).
 
     `catalog` supplies the model ids open-weight offerings are matched to, the tiers of offerings already in
     the catalog, and the GPU specs imported prices are attached to. `provider` (skypilot only) names the cloud.
+    GPU rows (skypilot) join the catalog's: an imported provider × tier replaces the catalog's rows for that
+    pair, the others are kept, so the written file loaded with --catalog keeps them; `replace` keeps none.
     Raises InputFileError (`SOURCE:LINE: what is wrong`) when the text is not in the expected format.
     """
     if kind not in KINDS:
         raise UsageError(f"unknown price file format '{kind}'", hint="one of: " + ", ".join(KINDS))
     if provider is not None and kind != "skypilot":
         raise UsageError("a provider applies only to SkyPilot files", hint="litellm and genai-prices name providers")
+    if replace and kind != "skypilot":
+        raise UsageError("--replace applies only to SkyPilot files", hint="API offerings are replaced by id anyway")
     if kind == "litellm":
         return _convert_litellm(text, source, catalog, as_of)
     if kind == "genai-prices":
         return _convert_genai_prices(text, source, catalog, as_of)
-    return _convert_skypilot(text, source, catalog, as_of, provider)
+    return _convert_skypilot(text, source, catalog, as_of, provider, replace)
 
 
 def dump(file: UserCatalogFile) -> str:

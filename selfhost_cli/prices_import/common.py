@@ -302,3 +302,54 @@ class _ApiBuilder:
                 f"this file is loaded with --catalog (tier and open_weight_model kept from the catalog): {shown}"
             )
         return ImportResult(UserCatalogFile(apis=self.apis), list(self.skipped), warnings)
+
+
+# ------------------------------------------------------------------ against the catalog
+
+
+@dataclass(frozen=True)
+class Change:
+    """One imported entry compared with the catalog it will be loaded over: `new`, `changed` or `same`."""
+
+    kind: str  # "api" or "gpu"
+    id: str  # offering id, or `gpu provider tier`
+    status: str
+    before: str
+    after: str
+
+
+def changes(file: UserCatalogFile, catalog: Catalog) -> list[Change]:
+    """What loading `file` with --catalog would add or change in `catalog`: offerings by id, GPU price rows by
+    GPU × provider × tier (new and changed first)."""
+    out: list[Change] = []
+    for a in file.apis:
+        after = _api_prices(a)
+        old = catalog.apis.get(a.id)
+        before = _api_prices(old) if old else ""
+        out.append(
+            Change("api", a.id, "new" if old is None else "same" if before == after else "changed", before, after)
+        )
+    for g in file.gpus:
+        spec = catalog.gpus.get(g.id)
+        had: dict[tuple[str, str], list[float]] = {}
+        for p in spec.prices if spec else []:
+            had.setdefault((p.provider, p.pricing.value), []).append(p.usd_per_gpu_hour)
+        for p in g.prices:
+            if spec and p in spec.prices:
+                continue  # a catalog row the import kept as it was
+            key = (p.provider, p.pricing.value)
+            before_rows = had.get(key)
+            after = f"${_usd(p.usd_per_gpu_hour)}/GPU-h"
+            before = " / ".join(f"${_usd(v)}" for v in before_rows) + "/GPU-h" if before_rows else ""
+            if before_rows is not None and before_rows == [p.usd_per_gpu_hour]:
+                status = "same"
+            else:
+                status = "changed" if before_rows else "new"
+            out.append(Change("gpu", f"{g.id} {p.provider} {p.pricing.value}", status, before, after))
+    order = {"new": 0, "changed": 1, "same": 2}
+    return sorted(out, key=lambda c: (order[c.status], c.kind, c.id))
+
+
+def _api_prices(a: ApiOffering) -> str:
+    cached = f", cached ${_usd(a.cached_input_usd_per_1m)}" if a.cached_input_usd_per_1m is not None else ""
+    return f"${_usd(a.input_usd_per_1m)} / ${_usd(a.output_usd_per_1m)}{cached}"

@@ -26,19 +26,39 @@ from selfhost_cli.prices_import.common import (
 
 # ------------------------------------------------------------------ skypilot
 
-# SkyPilot AcceleratorName (case-insensitive) -> catalog GPU id.
+# SkyPilot AcceleratorName (case-insensitive) -> catalog GPU id: the names in
+# skypilot-org/skypilot-catalog catalogs/v8/common/accelerators.csv that name a catalog GPU. RunPod's
+# `A100-80GB` is the PCIe card and its `A100-80GB-SXM` the SXM4 one; the catalog has the SXM4 spec only,
+# so both map to it (the PCIe card's bandwidth is 1.94 vs 2.04 TB/s). The workstation and server
+# editions of the RTX PRO 6000 share one spec.
 SKYPILOT_GPUS: dict[str, str] = {
     "h100": "h100-sxm",
+    "h100-sxm": "h100-sxm",
     "h100-mega": "h100-sxm",
+    "h100-nvlink": "h100-sxm",
+    "h100-nvl": "h100-nvl",
     "h200": "h200",
+    "h200-sxm": "h200",
+    "h200-nvl": "h200-nvl",
     "gh200": "gh200",
     "b200": "b200",
+    "b300": "b300",
+    "gb200": "gb200",
     "a100-80gb": "a100-80gb",
+    "a100-80gb-sxm": "a100-80gb",
     "a100": "a100-40gb",
     "l40s": "l40s",
     "l4": "l4",
     "a10g": "a10g",
     "mi300x": "mi300x",
+    "mi325x": "mi325x",
+    "mi355x": "mi355x",
+    "rtx3090": "rtx-3090",
+    "rtx4090": "rtx-4090",
+    "rtx5090": "rtx-5090",
+    "rtxpro6000": "rtx-pro-6000",
+    "rtxpro6000s": "rtx-pro-6000",
+    "rtxpro6000ws": "rtx-pro-6000",
 }
 # AcceleratorName does not say the H100's form factor; these instance types do.
 _H100_FORM = (
@@ -93,7 +113,9 @@ def _csv_number(row: Mapping[str, str | None], column: str, source: str, line: i
     return value
 
 
-def _convert_skypilot(text: str, source: str, catalog: Catalog, as_of: dt.date, provider: str | None) -> ImportResult:
+def _convert_skypilot(
+    text: str, source: str, catalog: Catalog, as_of: dt.date, provider: str | None, replace: bool = False
+) -> ImportResult:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         header = list(reader.fieldnames or [])
@@ -198,12 +220,19 @@ def _convert_skypilot(text: str, source: str, catalog: Catalog, as_of: dt.date, 
     gpus: list[GpuSpec] = []
     for gpu, rows in sorted(prices.items()):
         spec = catalog.gpus[gpu]
-        gpus.append(spec.model_copy(update={"prices": rows}))
-        had = f"the catalog's {len(spec.prices)} price row(s)" if spec.prices else "the catalog's (empty) price list"
-        warnings.append(
-            f"{gpu}: a user catalog replaces a GPU's whole entry by id, so loading this file with --catalog "
-            f"replaces {had} for {gpu} with these {len(rows)} imported one(s); copy rows over by hand to keep both"
-        )
+        imported = {(r.provider, r.pricing) for r in rows}
+        kept = [] if replace else [p for p in spec.prices if (p.provider, p.pricing) not in imported]
+        gpus.append(spec.model_copy(update={"prices": kept + rows}))
+        if replace:
+            warnings.append(
+                f"{gpu}: --replace: loading this file with --catalog replaces the catalog's {len(spec.prices)} "
+                f"price row(s) with these {len(rows)}"
+            )
+        elif len(kept) < len(spec.prices):
+            warnings.append(
+                f"{gpu}: {len(spec.prices) - len(kept)} catalog row(s) for the same provider and tier are replaced "
+                f"by the imported ones; the other {len(kept)} are kept"
+            )
     if accelerator_only:
         warnings.append(
             "some prices come from accelerator-only rows (GCP bills the GPU and its host VM separately): "
