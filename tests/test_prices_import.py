@@ -317,10 +317,10 @@ def test_litellm_future_deprecation_still_imported(cat: catalog.Catalog) -> None
 
 def test_litellm_duplicate_ids_skipped(cat: catalog.Catalog) -> None:
     entry = {"litellm_provider": "azure", "mode": "chat", "input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06}
-    text = json.dumps({"azure/gpt-9": entry, "azure/eu/gpt-9": {**entry, "input_cost_per_token": 1.1e-06}})
+    text = json.dumps({"azure/gpt-9": entry, "azure/openai/gpt-9": {**entry, "input_cost_per_token": 1.1e-06}})
     result = convert(text, "dup.json", "litellm", cat, AS_OF)
     assert [a.id for a in result.file.apis] == ["azure/gpt-9"]
-    assert result.skipped == ["azure/eu/gpt-9: duplicate id azure/gpt-9 (already taken by 'azure/gpt-9')"]
+    assert result.skipped == ["azure/openai/gpt-9: duplicate id azure/gpt-9 (already taken by 'azure/gpt-9')"]
 
 
 def test_litellm_malformed_json_has_line(cat: catalog.Catalog) -> None:
@@ -808,3 +808,36 @@ def test_as_of_is_required_so_an_old_file_never_looks_fresh() -> None:
     fixture = str(Path(__file__).resolve().parent / "fixtures" / "prices" / "litellm_sample.json")
     result = CliRunner().invoke(app, ["prices", "import", fixture, "--from", "litellm"])
     assert result.exit_code == 2 and "--as-of is required" in result.output
+
+
+def test_litellm_region_variants_keep_their_own_ids(cat: catalog.Catalog) -> None:
+    """Issue 10: `azure/eu/…` and `bedrock/us-gov-west-1/…` collapsed onto the global id, first in the file winning
+    (azure/gpt-4o-mini got the EU data-zone price). Each region or data zone is now its own offering."""
+
+    def entry(provider: str, usd_in: float, usd_out: float) -> dict[str, object]:
+        return {
+            "litellm_provider": provider,
+            "mode": "chat",
+            "input_cost_per_token": usd_in / 1e6,
+            "output_cost_per_token": usd_out / 1e6,
+        }
+
+    doc = {
+        "azure/eu/gpt-4o-mini-2024-07-18": entry("azure", 0.165, 0.66),  # first in the file, as upstream
+        "azure/gpt-4o-mini-2024-07-18": entry("azure", 0.15, 0.6),
+        "bedrock/us-gov-west-1/anthropic.claude-3-5-sonnet-20240620-v1:0": entry("bedrock", 3.6, 18.0),
+        "anthropic.claude-3-5-sonnet-20240620-v1:0": entry("bedrock", 3.0, 15.0),
+        "together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo": entry("together_ai", 0.88, 0.88),  # an org, dropped
+    }
+    result = convert(json.dumps(doc), "x.json", "litellm", cat, AS_OF)
+    prices = {a.id: a.input_usd_per_1m for a in result.file.apis}
+    assert prices == {
+        "azure/gpt-4o-mini-2024-07-18-eu": 0.165,
+        "azure/gpt-4o-mini-2024-07-18": 0.15,
+        "bedrock/anthropic.claude-3-5-sonnet-20240620-v1-0-us-gov-west-1": 3.6,
+        "bedrock/anthropic.claude-3-5-sonnet-20240620-v1-0": 3.0,
+        "together/llama-3.3-70b-instruct-turbo": 0.88,
+    }
+    eu = next(a for a in result.file.apis if a.id.endswith("-eu"))
+    assert eu.note is not None and "priced for eu only" in eu.note
+    assert result.skipped == []

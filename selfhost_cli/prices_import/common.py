@@ -216,6 +216,7 @@ class _RawApi:
     output_usd: Decimal
     cached_usd: Decimal | None = None
     batch_discount: float | None = None
+    variant: str | None = None  # a region or data zone the file prices apart (`eu`, `us-gov-west-1`): kept in the id
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -238,6 +239,8 @@ class _ApiBuilder:
 
     def add(self, raw: _RawApi) -> None:
         slug = normalize_id_part(raw.model_name.rsplit("/", 1)[-1])
+        if slug and raw.variant:
+            slug = f"{slug}-{normalize_id_part(raw.variant)}"
         if not raw.provider or not slug:
             self.skip(raw.label, "no usable provider/model id")
             return

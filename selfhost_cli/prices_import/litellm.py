@@ -30,6 +30,10 @@ from selfhost_cli.prices_import.common import (
 _LITELLM_MODES = ("chat", "responses")
 _LONG_CONTEXT = re.compile(r"^(input|output)_cost_per_token_above_([0-9a-z]+?)_tokens$")
 _PER_TOKEN = Decimal(1_000_000)
+# A key's middle path segment that names where the model runs, priced apart from the global entry: Azure data
+# zones (`azure/eu/gpt-4o-mini-…`) and cloud regions (`bedrock/us-gov-west-1/…`, `vertex_ai/europe-west4/…`).
+# Other middle segments are organisations or API paths (`together_ai/meta-llama/…`) and are dropped.
+_REGION = re.compile(r"^(eu|us|global|global-standard|datazone|apac|au|jp)$|^[a-z]{2,}(-gov)?-[a-z]+-?\d+$")
 
 
 def _convert_litellm(text: str, source: str, catalog: Catalog, as_of: dt.date) -> ImportResult:
@@ -76,14 +80,17 @@ def _litellm_entry(key: str, entry: object, as_of: dt.date) -> _RawApi:
         price_in, price_out, "input_cost_per_token", "output_cost_per_token", "both prices are needed"
     )
     cached = _number(entry.get("cache_read_input_token_cost"), "cache_read_input_token_cost")
+    model_name = _strip_prefix(key, raw_provider)
+    regions = [part for part in model_name.split("/")[:-1] if _REGION.match(part.lower())]
     raw = _RawApi(
         label=key,
         provider=provider_id(raw_provider),
-        model_name=_strip_prefix(key, raw_provider),
+        model_name=model_name,
+        variant="-".join(regions) or None,
         input_usd=price_in * _PER_TOKEN,
         output_usd=price_out * _PER_TOKEN,
         cached_usd=None if cached is None else cached * _PER_TOKEN,
-        notes=[f"litellm key {key}"],
+        notes=[f"litellm key {key}"] + ([f"priced for {'/'.join(regions)} only"] if regions else []),
     )
     raw.batch_discount = _litellm_batch(key, entry, price_in, price_out, raw.warnings)
     long_context = _litellm_long_context(entry)
