@@ -138,7 +138,7 @@ def test_breakeven_fits_one_screen_with_a_frontier_reference() -> None:
     screen = runner.invoke(app, ["breakeven", "--model", "llama-4-70b"], env={"COLUMNS": "120"})
     assert screen.exit_code == 0, screen.output
     assert len(screen.stdout.splitlines()) <= 80
-    assert "(frontier," in screen.stdout and "--all for every GPU" in screen.stdout
+    assert "; frontier: " in screen.stdout and "--all for every GPU" in screen.stdout
     doc = json.loads(runner.invoke(app, ["breakeven", "--model", "llama-4-70b", "--format", "json"]).stdout)
     full = json.loads(runner.invoke(app, ["breakeven", "--model", "llama-4-70b", "--all", "--format", "json"]).stdout)
     pairs = [(r["gpu"], r["api"]) for r in doc["rows"]]

@@ -1,4 +1,5 @@
-"""Golden files: the rendered advise table, Markdown and JSON for shipped profiles at a fixed width and date.
+"""Golden files: the rendered advise table (at 120 and 80 columns), Markdown and JSON for shipped profiles at a fixed
+date.
 
 Regenerate after an intended change with SELFHOST_UPDATE_GOLDEN=1 and review the diff.
 """
@@ -42,7 +43,13 @@ def _advice(case: str):
 
 @pytest.mark.parametrize("case", CASES)
 def test_advise_table_golden(case: str) -> None:
-    check(f"{case}.table.txt", render_table(advice_view(_advice(case)), width=110))
+    check(f"{case}.table.txt", render_table(advice_view(_advice(case)), width=120))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_advise_table_golden_at_80_columns(case: str) -> None:
+    """A terminal's default width: tables that cannot keep their ids whole show each row as a record."""
+    check(f"{case}.table80.txt", render_table(advice_view(_advice(case)), width=80))
 
 
 @pytest.mark.parametrize("case", CASES)

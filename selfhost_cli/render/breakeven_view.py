@@ -90,9 +90,10 @@ HEADERS = [
 ]
 
 
-def screen(result: Breakeven) -> tuple[list[str], list[tuple[str, ...]]]:
+def screen(result: Breakeven) -> tuple[list[str], list[tuple[str, ...]], str]:
     """One row per GPU: its best tier against the cheapest comparable API, then the frontier reference's
-    break-even; GPUs that never break even (or cannot serve) collapse into one line each."""
+    break-even; GPUs that never break even (or cannot serve) collapse into one line each. The legend names the
+    two offerings, so the columns stay narrow."""
     apis = list(dict.fromkeys(r.api for r in result.rows if not r.reference))
     refs = list(dict.fromkeys(r.api for r in result.rows if r.reference))
     main_api = apis[0] if apis else ""
@@ -137,23 +138,26 @@ def screen(result: Breakeven) -> tuple[list[str], list[tuple[str, ...]]]:
         "best tier, precision",
         "USD/GPU-h",
         "GPUs",
-        f"vs {main_api}: fully loaded",
-        "GPU-hours only",
-        f"vs {ref} (frontier, for scale): fully loaded" if ref else "frontier reference",
-        "GPU-hours only",
+        "vs API: fully loaded",
+        "vs API: GPU-hours only",
+        "vs frontier: fully loaded" if ref else "frontier reference",
+        "vs frontier: GPU-hours only" if ref else "",
     ]
-    return headers, rows
+    legend = f"API: {main_api or '—'}, the cheapest comparable offering"
+    legend += f"; frontier: {ref} (a frontier model, for scale)" if ref else "; no frontier reference"
+    return headers, rows, legend
 
 
 def table(result: Breakeven, collapse: bool = True) -> RenderableType:
     if collapse:
-        headers, rows = screen(result)
+        headers, rows, legend = screen(result)
         main = simple_table(
             f"Break-even for self-hosting {result.model} (tokens/day; --all for every GPU × tier × API)",
             headers,
             rows,
             right=(2, 3, 4, 5, 6, 7),
         )
+        main.caption, main.caption_justify = legend, "left"
     else:
         main = simple_table(
             f"Break-even for self-hosting {result.model}", HEADERS, _rows(result, False), right=(2, 4, 5, 6)
@@ -184,8 +188,12 @@ def chart(result: Breakeven) -> RenderableType:
 
 
 def markdown(result: Breakeven, collapse: bool = True) -> str:
-    headers, rows = screen(result) if collapse else (HEADERS, _rows(result, False))
-    out = [f"## Break-even for self-hosting {result.model}\n", md_table(headers, rows)]
+    headers, rows, legend = screen(result) if collapse else (HEADERS, _rows(result, False), "")
+    out = [
+        f"## Break-even for self-hosting {result.model}\n",
+        *([f"{legend}.\n"] if legend else []),
+        md_table(headers, rows),
+    ]
     if result.chart:
         every = result.chart[::4]  # two points a decade in the table; the chart has them all
         out += [

@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import RenderableType
 
 from selfhost_cli.catalog import Catalog
+from selfhost_cli.render.format import unit_usd
 from selfhost_cli.render.table import simple_table
 
 
@@ -54,6 +55,7 @@ def table(kind: str, entries: Sequence[Any]) -> RenderableType:
             f"Models ({len(rows)})",
             ["id", "params", "layers×hidden", "heads/kv", "MoE", "context", "licence", "as of"],
             rows,
+            optional=("licence", "layers×hidden", "heads/kv", "MoE", "context"),
         )
     if kind == "gpus":
         rows = []
@@ -77,16 +79,19 @@ def table(kind: str, entries: Sequence[Any]) -> RenderableType:
                 )
             )
         return simple_table(
-            f"GPUs ({len(rows)})", ["id", "memory", "bandwidth", "dense TFLOPS", "link", "USD/GPU-hour", "as of"], rows
+            f"GPUs ({len(rows)})",
+            ["id", "memory", "bandwidth", "dense TFLOPS", "link", "USD/GPU-hour", "as of"],
+            rows,
+            optional=("dense TFLOPS", "link", "bandwidth"),
         )
     rows = [
         (
             a.id,
             a.tier,
             a.open_weight_model or "closed",
-            f"${a.input_usd_per_1m:g}",
-            f"${a.output_usd_per_1m:g}",
-            "—" if a.cached_input_usd_per_1m is None else f"${a.cached_input_usd_per_1m:g}",
+            unit_usd(a.input_usd_per_1m),
+            unit_usd(a.output_usd_per_1m),
+            "—" if a.cached_input_usd_per_1m is None else unit_usd(a.cached_input_usd_per_1m),
             "—" if a.batch_discount is None else f"{a.batch_discount:.0%}",
             a.as_of.isoformat(),
             shorten(a.source),
@@ -97,6 +102,7 @@ def table(kind: str, entries: Sequence[Any]) -> RenderableType:
         f"API offerings ({len(rows)}), USD per 1M tokens",
         ["id", "tier", "serves", "input", "output", "cached", "batch", "as of", "source"],
         rows,
+        optional=("source", "batch", "cached", "serves", "tier"),
     )
 
 

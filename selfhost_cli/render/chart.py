@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from selfhost_cli.errors import UsageError
+from selfhost_cli.render.format import tokens
 
 
 @dataclass(frozen=True)
@@ -62,24 +63,17 @@ def terminal(series: Sequence[Series], breakeven: float | None, width: int = 64,
             r, c = cell(breakeven, min(at))
             grid[r][c] = "×"
     label_w = 9
-    ticks = {height - 1 - round((d - y0) / (y1 - y0) * (height - 1)): f"${_short(10**d)}" for d in range(y0, y1 + 1)}
+    ticks = {height - 1 - round((d - y0) / (y1 - y0) * (height - 1)): f"${tokens(10**d)}" for d in range(y0, y1 + 1)}
     lines = []
     for i, row in enumerate(grid):
         lines.append(f"{ticks.get(i, ''):>{label_w}} │" + "".join(row))
     lines.append(" " * label_w + " └" + "─" * width)
-    left, mid, right = _short(10**x0), _short(10 ** ((x0 + x1) / 2)), _short(10**x1)
+    left, mid, right = tokens(10**x0), tokens(10 ** ((x0 + x1) / 2)), tokens(10**x1)
     axis = left + mid.center(width - len(left) - len(right)) + right
     lines.append(" " * (label_w + 2) + axis + "  tokens/day")
     legend = "   ".join(f"{s.mark} {s.label}" for s in series) + ("   × break-even" if breakeven else "")
     lines.append(" " * (label_w + 2) + legend)
     return lines
-
-
-def _short(v: float) -> str:
-    for unit, size in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if v >= size:
-            return f"{v / size:.3g}{unit}"
-    return f"{v:.3g}"
 
 
 def mermaid(series: Sequence[Series], title: str) -> str:
@@ -92,7 +86,7 @@ def mermaid(series: Sequence[Series], title: str) -> str:
         "```mermaid",
         "xychart-beta",
         f'    title "{title.replace(chr(34), chr(39))}"',
-        "    x-axis [" + ", ".join(f'"{_short(v)}"' for v in volumes) + "]",
+        "    x-axis [" + ", ".join(f'"{tokens(v)}"' for v in volumes) + "]",
         '    y-axis "log10 USD/month"',
     ]
     for s in series:
@@ -126,7 +120,7 @@ def save(series: Sequence[Series], breakeven: float | None, title: str, path: Pa
         else:
             ax.plot(xs, ys, label=s.label)
     if breakeven:
-        ax.axvline(breakeven, linestyle="--", color="grey", label=f"break-even {_short(breakeven)} tokens/day")
+        ax.axvline(breakeven, linestyle="--", color="grey", label=f"break-even {tokens(breakeven)} tokens/day")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("tokens/day")

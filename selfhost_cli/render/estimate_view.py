@@ -63,11 +63,7 @@ def accuracy_table(acc: Accuracy) -> RenderableType:
     rows = []
     for p in acc.predictions:
         r = p.row
-        err = (
-            "rate-limited"
-            if p.error_pct is None and r.scenario == "online"
-            else ("—" if p.error_pct is None else f"{p.error_pct:+.1f}%")
-        )
+        err = ("n/a*" if r.scenario == "online" else "—") if p.error_pct is None else f"{p.error_pct:+.1f}%"
         rows.append(
             (
                 r.id,
@@ -88,7 +84,11 @@ def accuracy_table(acc: Accuracy) -> RenderableType:
         ["row", "use", "engine", "gpu", "n", "model", "prec", "scenario", "measured", "predicted", "error"],
         rows,
         right=(4, 8, 9, 10),
+        optional=("use", "scenario", "prec", "n", "model", "gpu", "engine"),
     )
+    if any(p.error_pct is None and p.row.scenario == "online" for p in acc.predictions):
+        detail.caption = "n/a*: an online run is rate-limited (it measures the offered load, not capacity): no error"
+        detail.caption_justify = "left"
     summary = simple_table(
         "Median absolute error",
         ["engine", "median |error|"],

@@ -16,6 +16,11 @@ def usd(value: float | None) -> str:
     return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.2f}"
 
 
+def unit_usd(value: float) -> str:
+    """A unit price as price pages print it: `$0.40`, `$2.50`, `$0.075` (cents shown, small prices to 3 digits)."""
+    return f"${value:,.2f}" if value >= 0.1 else f"${value:.3g}"
+
+
 def tokens(value: float | None) -> str:
     """Human-readable token counts: 2.5M, 1.08B."""
     if value is None:
@@ -50,3 +55,19 @@ def signed_usd(change: float | None) -> str:
     if change is None:
         return "unknown"
     return ("+" if change >= 0 else "−") + usd(abs(change))
+
+
+def source_cell(source: str, limit: int) -> str:
+    """A source as a table cell: its references (split at `;`) whole, as many as fit in `limit` characters, then
+    `+N more`; one reference longer than the limit is cut with `…`. The full text is in JSON."""
+    parts = [p.strip() for p in source.split(";") if p.strip()]
+    kept: list[str] = []
+    for part in parts:
+        if kept and len("; ".join([*kept, part])) > limit:
+            break
+        kept.append(part)
+    text = "; ".join(kept)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    rest = len(parts) - len(kept)
+    return text + (f"; +{rest} more" if rest else "")

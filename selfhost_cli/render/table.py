@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,7 +14,7 @@ from rich.text import Text
 
 from selfhost_cli.advise import Advice
 from selfhost_cli.advise.options import Capacity, Option
-from selfhost_cli.render.format import tokens, usd
+from selfhost_cli.render.format import source_cell, tokens, unit_usd, usd
 from selfhost_cli.render.format import value as _value
 
 DECISION_STYLE = {"api": "bold cyan", "self_host": "bold green", "hybrid": "bold magenta", "none": "bold red"}
@@ -28,34 +30,122 @@ EFFECT_STYLE = {
 # Cells up to this long with no space in them (ids, dates, money) are kept whole when the width allows.
 ATOMIC_MAX = 48
 PROSE_MIN = 12  # the narrowest a wrapping column is squeezed to
+PROSE_COMFORT = 24  # below this width a column of long prose reads better as records...
+TALL_ROW_LINES = 3  # ...when its rows would average more than this many lines
+SOURCE_CHARS = 160  # an assumption's source in the table (JSON carries it whole)
 
 
 class FitTable(Table):
     """A table that, at render time, keeps ids, dates and figures whole (no wrap) as far as the console width
-    allows, and wraps the prose columns around them; what cannot fit still folds rather than being cut."""
+    allows, and wraps the prose columns around them. When the console is too narrow for that (80 columns and
+    many id columns), the table first leaves out its `optional` columns, in order, saying so in its caption; if
+    it still does not fit, each row is shown as a record — one `header  value` line per column — so no id or
+    date is broken across lines. What still cannot fit folds rather than being cut."""
+
+    def __init__(self, *args: Any, optional: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.optional = tuple(optional)
 
     def __rich_console__(self, console: Any, options: Any) -> Any:
         width = options.max_width
-        cells = [
-            [(c.plain if isinstance(c, Text) else str(c)).removesuffix(" ◀") for c in col.cells] for col in self.columns
-        ]
+        table: FitTable = self
+        dropped: list[str] = []
+        for header in ("", *self.optional):
+            if header:
+                dropped.append(header)
+                table = self._without(dropped)
+            if table._fits(width):
+                break
+        else:
+            if len(self.columns) > 2 and self.row_count:
+                yield from self._records().__rich_console__(console, options)  # records have room for every field
+                return
+        if dropped:
+            note = f"not shown at this width: {', '.join(dropped)} (widen the terminal, or --format json)"
+            table.caption = f"{self.caption}\n{note}" if self.caption else note
+            table.caption_justify = "left"
+        yield from Table.__rich_console__(table, console, options)
+
+    def _fits(self, width: int) -> bool:
+        """Whether every id-like column fits whole with room left for the prose ones; sets their widths."""
+        cells = [[_plain(c).removesuffix(" ◀") for c in col.cells] for col in self.columns]
         atomic = [bool(cs) and all(" " not in c and len(c) <= ATOMIC_MAX for c in cs) for cs in cells]
-        need = [
-            max([len(c) for c in cs] + [len(str(col.header)) if atomic[i] else 0])
+        need = [  # a header wraps between its words: only its longest word must fit
+            max([len(c) for c in cs] + [max(map(len, str(col.header).split()), default=0) if atomic[i] else 0])
             for i, (col, cs) in enumerate(zip(self.columns, cells, strict=True))
         ]
         budget = width - 3 * len(self.columns) - 1 - sum(PROSE_MIN for a in atomic if not a)
+        whole = True
         for i in sorted(range(len(self.columns)), key=lambda k: (k != 0, need[k])):  # the id column, then narrow ones
-            if atomic[i] and need[i] <= budget:
-                self.columns[i].no_wrap = True
-                self.columns[i].min_width = need[i]
+            if not atomic[i]:
+                continue
+            if need[i] <= budget:
+                col = self.columns[i]
+                col.no_wrap = True
+                col.min_width = need[i]
+                if len(str(col.header)) > need[i]:  # a header longer than the cells wraps between its words
+                    col.header = "\n".join(textwrap.wrap(str(col.header), need[i]))
                 budget -= need[i]
-        yield from super().__rich_console__(console, options)
+            else:
+                whole = False
+        prose = [i for i, a in enumerate(atomic) if not a]
+        share = max(1.0, (budget + PROSE_MIN * len(prose)) / len(prose)) if prose else float(width)
+        tall = [max((math.ceil(len(cells[i][r]) / share) for i in prose), default=1) for r in range(self.row_count)]
+        squeezed = share < PROSE_COMFORT and sum(tall) > TALL_ROW_LINES * len(tall)  # prose in a tall narrow column
+        return (whole and not squeezed) or len(self.columns) <= 2 or not self.row_count
+
+    def _without(self, headers: Sequence[str]) -> FitTable:
+        """A copy of this table without the named columns."""
+        table = FitTable(title=self.title, title_justify="left", caption=self.caption, expand=False)
+        kept = [col for col in self.columns if _label(col) not in headers]
+        for col in kept:
+            table.add_column(_label(col), justify=col.justify, overflow=col.overflow)
+        for r in range(self.row_count):
+            table.add_row(*[col._cells[r] for col in kept])
+        return table
+
+    def _records(self) -> Table:
+        """The same rows as records: a two-column table, one section per row."""
+        records = Table(
+            title=self.title,
+            title_justify="left",
+            caption=self.caption,
+            caption_justify="left",
+            show_header=False,
+            expand=False,
+        )
+        labels = [_label(c) for c in self.columns]
+        whole = [
+            len(v) for col in self.columns for c in col.cells if " " not in (v := _plain(c)) and len(v) <= ATOMIC_MAX
+        ]
+        records.add_column("field", style="bold", overflow="fold", max_width=max(PROSE_MIN, max(map(len, labels)) // 2))
+        records.add_column("value", overflow="fold", min_width=max(whole, default=0))
+        for r in range(self.row_count):
+            fields = [(labels[i], col._cells[r]) for i, col in enumerate(self.columns) if _plain(col._cells[r])]
+            for k, (label, value) in enumerate(fields):
+                records.add_row(label, value, end_section=k == len(fields) - 1)
+        return records
 
 
-def simple_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], right: Sequence[int] = ()) -> Table:
-    """A plain table; `right` lists the columns to right-align (numbers)."""
-    table = FitTable(title=title, title_justify="left", expand=False)
+def _label(col: Any) -> str:
+    """A column's header as written (a header wrapped to fit its column is joined again)."""
+    return " ".join(str(col.header).split())
+
+
+def _plain(cell: Any) -> str:
+    return cell.plain if isinstance(cell, Text) else str(cell)
+
+
+def simple_table(
+    title: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    right: Sequence[int] = (),
+    optional: Sequence[str] = (),
+) -> Table:
+    """A plain table; `right` lists the columns to right-align (numbers), `optional` the headers of columns to
+    leave out, in that order, when the console is too narrow to show them with every id whole."""
+    table = FitTable(title=title, title_justify="left", expand=False, optional=optional)
     for i, header in enumerate(headers):
         table.add_column(header, justify="right" if i in right else "left", overflow="fold")
     for row in rows:
@@ -112,7 +202,7 @@ def advice_view(advice: Advice) -> RenderableType:
         simple_table(
             "Assumptions",
             ["name", "value", "source", "as of"],
-            [(a.name, _value(a.value), a.source, a.as_of or "") for a in advice.assumptions],
+            [(a.name, _value(a.value), source_cell(a.source, SOURCE_CHARS), a.as_of or "") for a in advice.assumptions],
         )
     )
     return Group(*parts)
@@ -184,7 +274,7 @@ def line_items(o: Option) -> str:
         if i.name == "batch_savings":
             parts.append(f"− batch {usd(-i.monthly_usd)}")
         elif i.unit == "1M tokens":
-            parts.append(f"{i.label} {usd(i.monthly_usd)} ({i.quantity:,.1f}M × ${i.unit_usd:.3g})")
+            parts.append(f"{i.label} {usd(i.monthly_usd)} ({tokens(i.quantity * 1e6)} × {unit_usd(i.unit_usd)})")
         elif i.unit == "GPU-hour":
             what = "autoscaled GPU" if i.name == "gpu_elastic" else "GPU"
             parts.append(f"{what} {usd(i.monthly_usd)} ({i.quantity:,.0f} h × ${i.unit_usd:.2f})")
