@@ -455,7 +455,7 @@ def test_a_provider_with_many_rows_counts_once() -> None:
     )
     assert got is not None
     assert got.usd_per_gpu_hour == 4.0  # median of 1.02, 4, 5 (rows: 1.0…1.04, 4, 5 would give 1.04)
-    assert got.basis == "median of 3 providers' on_demand prices; 7 rows (b, c, cheap)"
+    assert got.basis == "median of 3 providers' on_demand prices, 7 rows (b, c, cheap)"
     assert (got.low_usd, got.high_usd) == (1.02, 5.0)  # the range is over providers' quotes
 
 
@@ -468,7 +468,7 @@ def test_primary_price_pages_outweigh_third_party_tables() -> None:
     got = gpu_hourly(_gpu(rows), Pricing.ON_DEMAND)
     assert got is not None
     assert got.usd_per_gpu_hour == 6.0  # weights 1 + 1 against 3: the provider's own page decides
-    assert "weighted median of 3 providers' on_demand prices; high/low confidence counts 3/1" in got.basis
+    assert "weighted median of 3 providers' on_demand prices, high/low confidence counts 3/1" in got.basis
 
 
 def test_weighted_median_is_the_ordinary_median_for_equal_weights() -> None:

@@ -208,7 +208,7 @@ def gpu_hourly(gpu: GpuSpec, pricing: Pricing, override_usd: float | None = None
             )
         kind = "weighted median" if len(levels) > 1 else "median"
         providers = ", ".join(sorted(q.provider for q in quotes))
-        extra = f"; {'; '.join(extras)}" if extras else ""
+        extra = f", {', '.join(extras)}" if extras else ""
         basis = f"{kind} of {len(quotes)} providers' {pricing.value} prices{extra} ({providers})"
     source = "; ".join(sorted({r.source for r in rows}))
     q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else (median,) * 3
