@@ -154,11 +154,11 @@ def test_high_volume_steady_breaks_even_below_its_volume():
 
 
 UNKNOWN_PRICE = {
-    # rtx-5090 has no price rows at all; llama-3.1-8b fits its 32 GB
-    "rtx-5090-on-demand": lambda: with_changes(
+    # rtx-3090 has no price rows at all; llama-3.1-8b fits its 24 GB
+    "rtx-3090-on-demand": lambda: with_changes(
         with_changes(profile("startup.yaml"), "models", self_hosted="llama-3.1-8b", api=None),
         "self_hosting",
-        gpu="rtx-5090",
+        gpu="rtx-3090",
         pricing="on_demand",
     ),
     # h100-sxm has no reserved_3y rows

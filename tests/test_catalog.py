@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import statistics
 from enum import Enum
 from pathlib import Path
@@ -636,3 +637,21 @@ def test_dense_parameter_counts_reconcile_with_the_architecture(cat: Catalog) ->
         attention = 2 * m.hidden_size * m.attention_heads * m.head_dim + 2 * m.hidden_size * m.kv_heads * m.head_dim
         total = tables + m.layers * (attention + 3 * m.hidden_size * m.intermediate_size)
         assert total / 1e9 == pytest.approx(m.params_total_b, rel=0.02), m.id
+
+
+def test_tier_order_is_sane_for_every_bundled_gpu(cat: Catalog) -> None:
+    """Interruptible and committed capacity never cost more than on-demand (a mislabelled row shows up here)."""
+    for g in cat.gpus.values():
+        on_demand = gpu_hourly(g, Pricing.ON_DEMAND)
+        for tier in (Pricing.SPOT, Pricing.RESERVED_1Y, Pricing.RESERVED_3Y):
+            cheaper = gpu_hourly(g, tier)
+            if on_demand and cheaper:
+                assert cheaper.usd_per_gpu_hour < on_demand.usd_per_gpu_hour, (g.id, tier.value)
+
+
+def test_every_price_row_cites_a_source_a_reader_can_open(cat: Catalog) -> None:
+    """SPEC §5: a public URL or a public repository path, never a file only the developers have."""
+    for g in cat.gpus.values():
+        for p in g.prices:
+            assert "shared/reference" not in p.source and "reference/" not in p.source.split()[0], (g.id, p.source)
+            assert re.search(r"https?://|[\w.-]+\.[a-z]{2,}/|[\w.-]+/[\w.-]+", p.source), (g.id, p.provider, p.source)
