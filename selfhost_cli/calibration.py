@@ -158,11 +158,44 @@ def predict(
 
 
 @dataclass(frozen=True)
+class Split:
+    """Median absolute % error of one group of rows, overall and per engine, with the row counts behind them."""
+
+    overall: float | None
+    rows: int
+    by_engine: dict[str, tuple[float, int]]  # engine -> (median |error| %, rows)
+    tpot: float | None
+    tpot_rows: int
+
+
+@dataclass(frozen=True)
 class Accuracy:
     predictions: list[Prediction]
-    by_engine: dict[str, float]  # median |error| %, per engine
+    by_engine: dict[str, float]  # median |error| %, per engine (every row)
     overall: float
     tpot_overall: float | None
+    fitted: Split  # rows the constants were fitted to (`use: calibrate`)
+    held_out: Split  # rows kept out of the fit (`use: validate`): the error a new setup should expect
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _split(predictions: list[Prediction]) -> Split:
+    errors: dict[str, list[float]] = {}
+    for p in predictions:
+        if p.error_pct is not None and p.row.engine is not None:
+            errors.setdefault(p.row.engine.value, []).append(abs(p.error_pct))
+    every = [e for values in errors.values() for e in values]
+    tpot = [abs(p.tpot_error_pct) for p in predictions if p.tpot_error_pct is not None]
+    return Split(
+        _median(every),
+        len(every),
+        {k: (statistics.median(v), len(v)) for k, v in sorted(errors.items())},
+        _median(tpot),
+        len(tpot),
+    )
 
 
 def accuracy(
@@ -171,21 +204,34 @@ def accuracy(
     engines: dict[Engine, EngineProfile] | None = None,
     hardware: Hardware = HARDWARE,
 ) -> Accuracy:
-    """Predictions for every calibrate/validate row; median absolute % error per engine and overall."""
+    """Predictions for every calibrate/validate row; median absolute % error per engine and overall, on every
+    row and separately on the fitted and the held-out rows."""
     used = [r for r in (rows or bundled_rows()) if r.use != "reference_only"]
     predictions = [predict(r, catalog, engines, hardware) for r in used]
-    errors: dict[str, list[float]] = {}
-    for p in predictions:
-        if p.error_pct is not None and p.row.engine is not None:
-            errors.setdefault(p.row.engine.value, []).append(abs(p.error_pct))
-    every = [e for values in errors.values() for e in values]
-    tpot = [abs(p.tpot_error_pct) for p in predictions if p.tpot_error_pct is not None]
+    every = _split(predictions)
     return Accuracy(
         predictions,
-        {k: statistics.median(v) for k, v in sorted(errors.items())},
-        statistics.median(every) if every else 0.0,
-        statistics.median(tpot) if tpot else None,
+        {k: v for k, (v, _) in every.by_engine.items()},
+        every.overall or 0.0,
+        every.tpot,
+        _split([p for p in predictions if p.row.use == "calibrate"]),
+        _split([p for p in predictions if p.row.use == "validate"]),
     )
+
+
+def expected_error_pct(held_out: Split, engine: str, fallback: float) -> tuple[float, str]:
+    """The error to state for an engine: its held-out median when it has enough held-out rows, else the
+    overall held-out median, else `fallback`; with the basis in words."""
+    own = held_out.by_engine.get(engine)
+    if own and own[1] >= MIN_HELD_OUT_ROWS:
+        return own[0], f"held-out median of {own[1]} {engine} rows"
+    if held_out.overall is not None:
+        return held_out.overall, f"held-out median of all {held_out.rows} rows ({engine} has {own[1] if own else 0})"
+    return fallback, "no held-out rows"
+
+
+# An engine's own held-out median is stated only when it rests on at least this many rows.
+MIN_HELD_OUT_ROWS = 5
 
 
 # ---------------------------------------------------------------- users' calibrations

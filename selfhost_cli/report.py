@@ -51,6 +51,7 @@ class EstimateReport:
                 "high": round(tps * (1 + band), 1),
             },
             "expected_error_pct": self.error_pct,
+            "expected_error_basis": self.estimate.setup.engine.error_basis,
             "ttft_ms": None if not e.state else round(e.state.ttft_ms, 2),
             "tpot_ms": None if not e.state else round(e.state.tpot_ms, 2),
             "decode_step_ms": None if e.decode_step_ms is None else round(e.decode_step_ms, 3),

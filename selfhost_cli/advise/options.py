@@ -53,6 +53,7 @@ class Capacity:
     weights_gb_per_gpu: float
     kv_cache_gb_per_gpu: float
     expected_error_pct: float
+    expected_error_basis: str
     fixed_fleet: bool
     autoscaling: bool
     pp: int = 1

@@ -166,6 +166,7 @@ def capacity(cand: SelfHostCandidate, f: Fleet, work: Workload) -> Capacity:
         weights_gb_per_gpu=plan.memory.weights_gb,
         kv_cache_gb_per_gpu=plan.memory.kv_cache_gb,
         expected_error_pct=setup.engine.expected_error_pct,
+        expected_error_basis=setup.engine.error_basis,
         fixed_fleet=cand.fixed_gpus is not None,
         autoscaling=cand.follows_demand,
         pp=setup.pp,

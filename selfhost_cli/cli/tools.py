@@ -6,7 +6,7 @@ import datetime as dt
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -29,7 +29,21 @@ from selfhost_cli.enums import Engine, Precision
 from selfhost_cli.errors import UsageError
 from selfhost_cli.render import Format
 
+if TYPE_CHECKING:
+    from selfhost_cli.calibration import Split
+
 # ---------------------------------------------------------------- calibration
+
+
+def _split_doc(split: Split) -> dict[str, Any]:
+    """One group of rows (fitted or held out) as JSON: medians and the row counts behind them."""
+    return {
+        "median_abs_error_pct": None if split.overall is None else round(split.overall, 2),
+        "rows": split.rows,
+        "by_engine": {k: {"median_abs_error_pct": round(v, 2), "rows": n} for k, (v, n) in split.by_engine.items()},
+        "tpot_median_abs_error_pct": None if split.tpot is None else round(split.tpot, 2),
+        "tpot_rows": split.tpot_rows,
+    }
 
 
 @app.command("accuracy")
@@ -62,6 +76,8 @@ def accuracy_cmd(
                 **{k: round(v, 2) for k, v in acc.by_engine.items()},
             },
             "tpot_median_abs_error_pct": None if acc.tpot_overall is None else round(acc.tpot_overall, 2),
+            "fitted": _split_doc(acc.fitted),
+            "held_out": _split_doc(acc.held_out),
             "rows": [
                 jr.plain(p.row.model_dump(mode="json"))
                 | {

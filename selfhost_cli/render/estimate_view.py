@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.console import Group, RenderableType
 
-from selfhost_cli.calibration import Accuracy
+from selfhost_cli.calibration import Accuracy, Split
 from selfhost_cli.render.table import simple_table
 from selfhost_cli.report import EstimateReport
 
@@ -59,6 +59,14 @@ def table(report: EstimateReport) -> RenderableType:
     return simple_table("selfhost estimate", ["item", "value"], rows)
 
 
+def _pair(figure: tuple[float, int] | None) -> tuple[str, str]:
+    return ("—", "0") if figure is None else (f"{figure[0]:.1f}%", str(figure[1]))
+
+
+def _total(split: Split) -> tuple[float, int] | None:
+    return None if split.overall is None else (split.overall, split.rows)
+
+
 def accuracy_table(acc: Accuracy) -> RenderableType:
     rows = []
     for p in acc.predictions:
@@ -90,11 +98,20 @@ def accuracy_table(acc: Accuracy) -> RenderableType:
         detail.caption = "n/a*: an online run is rate-limited (it measures the offered load, not capacity): no error"
         detail.caption_justify = "left"
     summary = simple_table(
-        "Median absolute error",
-        ["engine", "median |error|"],
-        [(k, f"{v:.1f}%") for k, v in acc.by_engine.items()]
-        + [("overall", f"{acc.overall:.1f}%")]
-        + ([("TPOT (where measured)", f"{acc.tpot_overall:.1f}%")] if acc.tpot_overall else []),
-        right=(1,),
+        "Median absolute error: on the rows the constants were fitted to, and on the rows held out of the fit",
+        ["engine", "fitted", "rows", "held out", "rows "],
+        [
+            (engine, *_pair(acc.fitted.by_engine.get(engine)), *_pair(acc.held_out.by_engine.get(engine)))
+            for engine in acc.by_engine
+        ]
+        + [
+            ("overall", *_pair(_total(acc.fitted)), *_pair(_total(acc.held_out))),
+            (
+                "TPOT (where measured)",
+                *_pair((acc.fitted.tpot, acc.fitted.tpot_rows) if acc.fitted.tpot is not None else None),
+                *_pair((acc.held_out.tpot, acc.held_out.tpot_rows) if acc.held_out.tpot is not None else None),
+            ),
+        ],
+        right=(1, 2, 3, 4),
     )
     return Group(detail, summary)

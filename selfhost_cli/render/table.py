@@ -231,7 +231,7 @@ def capacity_rows(c: Capacity) -> list[tuple[str, str]]:
             "utilization",
             f"{c.mean_utilization:.0%} mean, {c.peak_utilization:.0%} at the peak (of the serving replicas)",
         ),
-        ("estimate error", f"±{c.expected_error_pct:g}% (median, selfhost accuracy)"),
+        ("estimate error", f"±{c.expected_error_pct:g}% ({c.expected_error_basis}; selfhost accuracy)"),
     ]
 
 
