@@ -251,7 +251,7 @@ def _retiring(api_id: str, on: dt.date, replacement: str | None = None):
 
     from selfhost_cli.catalog.schema import Retirement
 
-    gone = Retirement(on=on, replacement=replacement, source="https://example.org/deprecations", as_of=TODAY)
+    gone = Retirement(date=on, replacement=replacement, source="https://example.org/deprecations", as_of=TODAY)
     return replace(CATALOG, apis={**CATALOG.apis, api_id: CATALOG.apis[api_id].model_copy(update={"retires": gone})})
 
 

@@ -158,7 +158,7 @@ def retirement(api: ApiCandidate) -> str:
         return f"{api.id} is retired"
     verb = "was shut down" if api.retired else "shuts down"
     successor = f"; successor: {r.replacement}" if r.replacement else ""
-    return f"{api.id} {verb} on {r.on} ({r.source}{successor})"
+    return f"{api.id} {verb} on {r.date} ({r.source}{successor})"
 
 
 def _model_quality(catalog: Catalog, model_id: str | None) -> Quality | None:

@@ -99,7 +99,7 @@ def warnings(
 ) -> list[Warning]:
     out: list[Warning] = []
     for a in cands.apis:
-        if a.retires and (a.retired or (a.retires.on - today).days <= RETIRING_WITHIN_DAYS):
+        if a.retires and (a.retired or (a.retires.date - today).days <= RETIRING_WITHIN_DAYS):
             out.append(Warning(WarningCode.RETIRING, retirement(a)))
         if a.as_of and (today - a.as_of).days > STALE_AFTER_DAYS:
             out.append(

@@ -372,7 +372,7 @@ def availability(profile: Profile, work: Workload, options: Sequence[Option]) ->
             "retired",
             Effect.INFO,
             f"Excluded: {'; '.join(gone.values())}. Name its successor in models.api to compare it.",
-            "catalog retires.on",
+            "catalog retires.date",
             excluded,
         )
     ]

@@ -40,7 +40,7 @@ class Catalog:
     def current(self, today: dt.date) -> Catalog:
         """This catalog on `today`: offerings whose provider has shut them down are kept (a profile may still name
         one, and is told) but never picked for comparison."""
-        gone = frozenset(a.id for a in self.apis.values() if a.retires and a.retires.on <= today)
+        gone = frozenset(a.id for a in self.apis.values() if a.retires and a.retires.date <= today)
         return replace(self, retired=gone)
 
     def model(self, model_id: str) -> ModelSpec:

@@ -246,9 +246,10 @@ class Capabilities(Strict):
 
 
 class Retirement(Sourced):
-    """A provider's announced shutdown of an offering: past `on` it cannot be bought; before, advise warns."""
+    """A provider's announced shutdown of an offering: from `date` it cannot be bought; before, advise warns.
+    (Not `on`: YAML 1.1 reads a bare `on` key as the boolean true.)"""
 
-    on: dt.date
+    date: dt.date
     replacement: str | None = Field(default=None, description="the offering the provider names as its successor")
 
 

@@ -94,15 +94,16 @@ def table(kind: str, entries: Sequence[Any]) -> RenderableType:
             "—" if a.cached_input_usd_per_1m is None else unit_usd(a.cached_input_usd_per_1m),
             "—" if a.batch_discount is None else f"{a.batch_discount:.0%}",
             a.as_of.isoformat(),
+            a.retires.date.isoformat() if a.retires else "—",
             shorten(a.source),
         )
         for a in entries
     ]
     return simple_table(
         f"API offerings ({len(rows)}), USD per 1M tokens",
-        ["id", "tier", "serves", "input", "output", "cached", "batch", "as of", "source"],
+        ["id", "tier", "serves", "input", "output", "cached", "batch", "as of", "retires", "source"],
         rows,
-        optional=("source", "batch", "cached", "serves", "tier"),
+        optional=("source", "batch", "cached", "serves", "tier", "retires"),
     )
 
 

@@ -17,8 +17,12 @@ def usd(value: float | None) -> str:
 
 
 def unit_usd(value: float) -> str:
-    """A unit price as price pages print it: `$0.40`, `$2.50`, `$0.075` (cents shown, small prices to 3 digits)."""
-    return f"${value:,.2f}" if value >= 0.1 else f"${value:.3g}"
+    """A unit price as price pages print it: `$0.40`, `$2.50`, `$0.125`, `$0.0275` (cents always shown, no digit
+    of the price dropped up to four decimals; below a cent, three significant digits)."""
+    if value < 0.01:
+        return f"${value:.3g}"
+    whole, _, cents = f"{value:,.4f}".rstrip("0").partition(".")
+    return f"${whole}.{cents.ljust(2, '0')}"
 
 
 def tokens(value: float | None) -> str:
