@@ -22,7 +22,7 @@ from selfhost_cli.profile import DEFAULT_OUTPUT_TOKENS_PER_REQUEST, LONGEST_TO_M
 # An offering shutting down within this many days is worth a warning: a plan built on it is a migration.
 RETIRING_WITHIN_DAYS = 90
 # Prices older than this are flagged as stale.
-STALE_AFTER_DAYS = 365
+STALE_AFTER_DAYS = 180
 
 
 @dataclass(frozen=True)
