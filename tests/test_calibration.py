@@ -46,6 +46,7 @@ def profile_for(*args: Any) -> EngineProfile:
 FIXTURES = Path(__file__).parent / "fixtures"
 VLLM_BENCH = FIXTURES / "vllm_bench_serve.json"
 GENAI_PERF = FIXTURES / "genai_perf_profile_export.json"
+AIPERF = FIXTURES / "aiperf_profile_export.json"
 CATALOG = bundled()
 
 # Median |error| % of output tokens/s on the calibration set, pinned just above the values measured when
@@ -185,6 +186,76 @@ def test_read_bench_genai_perf():
     assert bench.concurrency == 64
     assert bench.mean_tpot_ms == pytest.approx(20.29)  # inter-token latency
     assert bench.mean_ttft_ms == pytest.approx(151.36)
+
+
+def test_read_bench_aiperf():
+    """AIPerf (genai-perf's successor): metrics as {unit, avg, ...}, the run under input_config.loadgen."""
+    bench = read_bench(AIPERF)
+    assert bench.kind == "AIPerf"
+    assert bench.output_tokens_per_s == pytest.approx(3078.4)
+    assert (bench.input_tokens, bench.output_tokens, bench.concurrency) == (1000, pytest.approx(199.8), 64)
+    assert bench.request_rate is None
+    assert (bench.mean_tpot_ms, bench.mean_ttft_ms) == (pytest.approx(20.07), pytest.approx(148.9))
+    assert bench.model_name == "meta-llama/Llama-3.1-8B-Instruct"
+
+
+def test_read_bench_aiperf_request_rate_run_is_refused(tmp_path):
+    doc = json.loads(AIPERF.read_text())
+    doc["input_config"]["loadgen"] = {"request_rate": 8.0, "request_rate_mode": "poisson"}
+    path = tmp_path / "rate.json"
+    path.write_text(json.dumps(doc))
+    bench = read_bench(path)
+    assert bench.concurrency is None and bench.request_rate == 8.0
+    setup = Setup(CATALOG.model("llama-3.1-8b"), CATALOG.gpu("h100-sxm"), Precision.BF16, ENGINES[Engine.VLLM], 1)
+    with pytest.raises(UsageError, match="fixed request rate"):
+        fit_efficiency(bench, setup, 1)
+
+
+def test_read_bench_vllm_append_result_reads_the_last_run(tmp_path):
+    """`vllm bench serve --append-result` writes one JSON object per run into the same file."""
+    first = json.loads(VLLM_BENCH.read_text())
+    second = {**first, "output_throughput": 3300.0, "max_concurrency": 128}
+    path = tmp_path / "appended.json"
+    path.write_text(json.dumps(first) + "\n" + json.dumps(second) + "\n")
+    bench = read_bench(path)
+    assert (bench.output_tokens_per_s, bench.concurrency) == (3300.0, 128)
+    assert bench.note == "run 2 of 2 in an appended result file (the last)"
+
+
+@pytest.mark.parametrize(
+    ("name", "model"),
+    [
+        ("meta-llama/Llama-3.1-8B-Instruct", "llama-3.1-8b"),
+        ("RedHatAI/Llama-3.3-70B-Instruct-FP8-dynamic", "llama-3.3-70b"),  # never the llama-4-70b stand-in
+        ("Qwen/Qwen3-32B", "qwen3-32b"),
+        ("openai/gpt-oss-20b", "gpt-oss-20b"),
+        ("my-org/private-finetune", None),
+        (None, None),
+    ],
+)
+def test_the_model_a_benchmark_file_names(name, model):
+    from selfhost_cli.calibration import catalog_model_for
+
+    assert catalog_model_for(name, CATALOG) == model
+
+
+def test_calibrate_import_takes_the_model_from_the_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from selfhost_cli.cli import app
+
+    save = tmp_path / "cal.yaml"
+    args = ["calibrate", "import", str(AIPERF), "--gpu", "h100-sxm", "--save", str(save), "--format", "json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["model"] == "llama-3.1-8b" and doc["benchmark"] == "AIPerf"
+    unnamed = json.loads(VLLM_BENCH.read_text()) | {"model_id": "my-org/private-finetune"}
+    path = tmp_path / "unnamed.json"
+    path.write_text(json.dumps(unnamed))
+    refused = CliRunner().invoke(app, ["calibrate", "import", str(path), "--gpu", "h100-sxm", "--save", str(save)])
+    assert refused.exit_code == 2
+    assert "names 'my-org/private-finetune', which matches no catalog model" in refused.output
 
 
 def test_read_bench_genai_perf_config_file_layout(tmp_path):

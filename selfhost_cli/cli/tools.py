@@ -102,10 +102,16 @@ def accuracy_cmd(
 def calibrate_import_cmd(
     file: Annotated[
         Path,
-        typer.Argument(help="A `vllm bench serve --save-result` JSON or genai-perf profile_export_genai_perf.json."),
+        typer.Argument(
+            help="A `vllm bench serve --save-result` JSON (or --append-result file: its last run), genai-perf "
+            "profile_export_genai_perf.json or AIPerf profile_export_aiperf.json."
+        ),
     ],
-    model: Annotated[str, typer.Option("--model", help="Catalog model id that was benchmarked.")],
     gpu: Annotated[str, typer.Option("--gpu", help="Catalog GPU id it ran on.")],
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Catalog model id that was benchmarked (default: the one the file names)."),
+    ] = None,
     gpus: Annotated[int, typer.Option("--gpus", min=1, help="GPUs in the benchmarked deployment.")] = 1,
     tp: Annotated[int | None, typer.Option("--tp", min=1, help="Tensor-parallel degree (default: --gpus).")] = None,
     precision: Annotated[Precision | None, typer.Option("--precision", help="Weight format that was served.")] = None,
@@ -123,20 +129,32 @@ def calibrate_import_cmd(
     fmt: BasicFormatOpt = Format.TABLE,
     out: OutOpt = None,
 ) -> None:
-    """Fit engine efficiency from a vllm bench serve or genai-perf result and save a user calibration."""
+    """Fit engine efficiency from a vllm bench serve, genai-perf or AIPerf result and save a user calibration."""
     from selfhost_cli import calibration as cal
     from selfhost_cli.advise.candidates import default_precision
     from selfhost_cli.deploy.engines import BUNDLED_ENGINES
     from selfhost_cli.deploy.estimate import Setup
     from selfhost_cli.render import json_ as jr
     from selfhost_cli.render import table as tr
+    from selfhost_cli.render.format import value
 
     _no_markdown(fmt)
     if engine is Engine.IDEAL:
         raise UsageError("the ideal engine has no software to calibrate", hint="pass the engine you benchmarked")
     cat = _catalog()
-    spec_model, spec_gpu = cat.model(model), cat.gpu(gpu)
+    spec_gpu = cat.gpu(gpu)
+    if model is not None:
+        cat.model(model)
     bench = cal.read_bench(file)
+    if model is None:
+        model = cal.catalog_model_for(bench.model_name, cat)
+        if model is None:
+            named = f"names '{bench.model_name}'" if bench.model_name else "does not name its model"
+            raise UsageError(
+                f"{file} {named}, which matches no catalog model",
+                hint="pass --model with a catalog id (selfhost catalog models)",
+            )
+    spec_model = cat.model(model)
     prec = precision or default_precision(spec_model, spec_gpu)
     degree = tp or gpus
     if gpus % degree:
@@ -169,18 +187,22 @@ def calibrate_import_cmd(
         "input_tokens": round(bench.input_tokens, 1),
         "output_tokens": round(bench.output_tokens, 1),
         "concurrency": bench.concurrency,
+        "benchmark": bench.kind,
+        "model_in_file": bench.model_name,
     }
+    notes = [bench.note] if bench.note else []
     if fmt is Format.JSON:
-        emit(jr.dumps(jr.envelope("calibrate import", payload, [], None)), out)
+        emit(jr.dumps(jr.envelope("calibrate import", payload, notes, None)), out)
     else:
         emit(
             render_table(
                 tr.simple_table(
-                    "selfhost calibrate import", ["item", "value"], [(k, str(v)) for k, v in payload.items()]
+                    "selfhost calibrate import", ["item", "value"], [(k, value(v)) for k, v in payload.items()]
                 )
             ),
             out,
         )
+        warn_all(notes)
 
 
 # New or changed entries listed in the summary table (the JSON lists all).
