@@ -39,8 +39,8 @@ def _gate_rows(results: list[GateResult], removed: Sequence[str] = ()) -> list[t
                     usd(r.monthly_usd),
                     change,
                     g.name,
-                    _shown_value(g.limit),
-                    _shown_value(g.value),
+                    _shown_value(g.name, g.limit),
+                    _shown_value(g.name, g.value),
                     "PASS" if g.passed else "FAIL",
                 )
             )
@@ -48,10 +48,13 @@ def _gate_rows(results: list[GateResult], removed: Sequence[str] = ()) -> list[t
     return rows
 
 
-def _shown_value(v: Any) -> str:
-    """A gate's limit or value: money and percentages to the cent, everything else as `format.value`."""
-    if isinstance(v, float):
-        return f"{v:,.2f}"
+def _shown_value(gate: str, v: Any) -> str:
+    """A gate's limit or value: money with `$`, percentages with `%`, everything else as `format.value`."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        if gate.endswith("_usd"):
+            return usd(v)
+        if gate.endswith("_pct"):
+            return f"{v:+,.1f}%" if gate == "max_increase_pct" and v != 0 else f"{v:,.1f}%"
     if isinstance(v, list):
         return "; ".join(map(str, v))
     return value(v)
@@ -111,11 +114,18 @@ def diff_rows(base: dict[str, Any], proposed: dict[str, Any]) -> list[dict[str, 
 
 
 def _shown(row: dict[str, Any]) -> tuple[str, ...]:
+    money = row["field"].endswith("_usd")
+
     def fmt(v: Any) -> str:
-        return usd(v) if isinstance(v, float) else ("—" if v is None else str(v))
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return usd(v) if money else f"{v:,}"
+        return "—" if v is None else str(v)
 
     change = row["change"]
-    shown = f"{change:+,.2f}" if isinstance(change, float) else ("" if change is None else str(change))
+    if isinstance(change, (int, float)) and not isinstance(change, bool):
+        shown = signed_usd(change) if money else f"{change:+,}"
+    else:
+        shown = "" if change is None else str(change)
     return row["field"], fmt(row["base"]), fmt(row["proposed"]), shown
 
 
