@@ -255,25 +255,29 @@ def _retiring(api_id: str, on: dt.date, replacement: str | None = None):
     return replace(CATALOG, apis={**CATALOG.apis, api_id: CATALOG.apis[api_id].model_copy(update={"retires": gone})})
 
 
+CHEAPEST = "google/gemini-3.5-flash-lite"  # the startup profile's cheaper named offering
+OTHER = "together/llama-3.3-70b-instruct-turbo"
+
+
 def test_a_retired_named_offering_is_shown_but_cannot_win():
-    cat = _retiring("openai/gpt-4.1-mini", TODAY, "openai/gpt-5-mini")
+    cat = _retiring(CHEAPEST, TODAY, "openai/gpt-6-luna")
     a = advise(profile("startup.yaml"), cat, today=TODAY, with_flips=False)
-    gone = next(o for o in a.options if o.id == "openai/gpt-4.1-mini")
+    gone = next(o for o in a.options if o.id == CHEAPEST)
     assert not gone.eligible and "retired" in gone.excluded_by
-    assert a.chosen is not None and a.chosen.id == "together/llama-3.3-70b-instruct-turbo"
+    assert a.chosen is not None and a.chosen.id == OTHER
     reason = next(r for r in a.reasons if r.rule == "retired")
-    assert "was shut down on 2026-12-01" in reason.message and "openai/gpt-5-mini" in reason.message
+    assert "was shut down on 2026-12-01" in reason.message and "openai/gpt-6-luna" in reason.message
     assert any(w.code.value == "retiring" for w in a.warning_items)
 
 
 def test_an_offering_retiring_soon_still_competes_with_a_warning():
-    cat = _retiring("openai/gpt-4.1-mini", TODAY + dt.timedelta(days=30))
+    cat = _retiring(CHEAPEST, TODAY + dt.timedelta(days=30))
     a = advise(profile("startup.yaml"), cat, today=TODAY, with_flips=False)
-    assert a.chosen is not None and a.chosen.id == "openai/gpt-4.1-mini"
+    assert a.chosen is not None and a.chosen.id == CHEAPEST
     assert [w.message for w in a.warning_items if w.code.value == "retiring"] == [
-        "openai/gpt-4.1-mini shuts down on 2026-12-31 (https://example.org/deprecations)"
+        f"{CHEAPEST} shuts down on 2026-12-31 (https://example.org/deprecations)"
     ]
-    far = advise(profile("startup.yaml"), _retiring("openai/gpt-4.1-mini", TODAY + dt.timedelta(days=400)), today=TODAY)
+    far = advise(profile("startup.yaml"), _retiring(CHEAPEST, TODAY + dt.timedelta(days=400)), today=TODAY)
     assert not [w for w in far.warning_items if w.code.value == "retiring"]
 
 

@@ -211,6 +211,7 @@ def test_classify_tier(name: str, tier: str) -> None:
         ("deepseek-reasoner", "deepseek-r1"),
         ("deepseek-ai/DeepSeek-V3-0324", "deepseek-v3"),
         ("deepseek-v3.1-terminus", "deepseek-v3.1"),
+        ("deepseek-v3.2", "deepseek-v3.2"),
         ("Qwen/Qwen3-235B-A22B-Instruct-2507", "qwen3-235b-a22b"),
         ("qwen-3-32b", "qwen3-32b"),
         ("gemma3-27b-it", "gemma-3-27b"),
@@ -218,7 +219,7 @@ def test_classify_tier(name: str, tier: str) -> None:
         ("mixtral-8x7b-32768", "mixtral-8x7b"),
         # no match: distilled models, other versions, closed models, other families
         ("DeepSeek-R1-Distill-Llama-70B", None),
-        ("deepseek-v3.2", None),
+        ("deepseek-v2.5", None),
         ("mistral-large-2411", None),
         ("gpt-4o", None),
         ("codellama-34b-instruct", None),
