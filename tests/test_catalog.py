@@ -655,3 +655,12 @@ def test_every_price_row_cites_a_source_a_reader_can_open(cat: Catalog) -> None:
         for p in g.prices:
             assert "shared/reference" not in p.source and "reference/" not in p.source.split()[0], (g.id, p.source)
             assert re.search(r"https?://|[\w.-]+\.[a-z]{2,}/|[\w.-]+/[\w.-]+", p.source), (g.id, p.provider, p.source)
+
+
+@pytest.mark.parametrize(("model_id", "body_b"), [("deepseek-v3", 15.2), ("kimi-k2", 9.5), ("qwen3-235b-a22b", 6.7)])
+def test_sparse_moe_reads_its_real_dense_share_every_step(cat: Catalog, model_id: str, body_b: float) -> None:
+    """What every decode step reads besides the routed experts comes from the architecture: a floor at 5% of the
+    total made Kimi K2 read 51B instead of ~9.5B per step (and DeepSeek V3 33.5B instead of ~15.2B)."""
+    from selfhost_cli.deploy.params import param_split
+
+    assert param_split(cat.model(model_id)).body / 1e9 == pytest.approx(body_b, rel=0.05)

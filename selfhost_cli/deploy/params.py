@@ -42,6 +42,9 @@ class ParamSplit:
     body: float  # everything else: attention, dense MLPs, shared experts, norms
 
 
+BODY_FLOOR_SHARE = 0.002
+
+
 def param_split(model: ModelSpec) -> ParamSplit:
     """Split the published total by role; experts from the architecture (3 matrices of hidden×width)."""
     total = model.params_total_b * 1e9
@@ -53,7 +56,10 @@ def param_split(model: ModelSpec) -> ParamSplit:
         per_expert = 3.0 * model.hidden_size * model.moe.expert_intermediate_size
         routed = per_expert * model.moe.experts * model.moe.moe_layers
     stored_tables = table if model.tied_embeddings else 2 * table
-    body = max(total - stored_tables - routed, 0.05 * total)
+    # What every token reads besides the tables and the routed experts (attention, dense layers, shared
+    # experts, norms). A guard keeps it positive when a published total is rounded below the architecture's
+    # sum; it must stay far under the real share of sparse MoE models (Kimi K2: 0.9% of 1,026B).
+    body = max(total - stored_tables - routed, BODY_FLOOR_SHARE * total)
     return ParamSplit(table, lm_head, routed, per_expert, body)
 
 
