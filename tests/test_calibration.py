@@ -49,19 +49,29 @@ GENAI_PERF = FIXTURES / "genai_perf_profile_export.json"
 AIPERF = FIXTURES / "aiperf_profile_export.json"
 CATALOG = bundled()
 
-# Median |error| % of output tokens/s on the calibration set, pinned just above the values measured when
-# this test was written (current + 1.5 points, never looser than the SPEC-level ceilings of 10% overall and
-# 15% per engine) so that the estimator can only get better. Values at the time of writing:
-#   overall 9.84; vllm 3.95, sglang 5.49, lmdeploy 4.42, llama.cpp 11.25, trtllm 14.68; validate rows 21.19.
-MAX_OVERALL_ERROR_PCT = 10.0  # min(9.84 + 1.5, 10.0)
-MAX_ENGINE_ERROR_PCT = {
-    "vllm": 5.5,  # 3.95 + 1.5
-    "sglang": 7.0,  # 5.49 + 1.5
-    "lmdeploy": 5.9,  # 4.42 + 1.5
-    "llama.cpp": 12.7,  # 11.25 + 1.5
-    "trtllm": 15.0,  # min(14.68 + 1.5, 15.0)
+# Median |error| % of output tokens/s, pinned just above the values measured when the calibration set was
+# split by source family and the constants refitted on the `calibrate` rows alone (current + 1.5 points) so
+# that the estimator can only get better. Values at the time of writing:
+#   fitted rows: overall 6.61; vllm 10.71, sglang 5.49, lmdeploy 4.42, llama.cpp 12.19, trtllm 5.59
+#   held-out rows: overall 21.39 (trtllm 23.09 on 17, vllm 2.84 on 4, llama.cpp 25.13 on 2); all rows 12.7.
+MAX_FITTED_ERROR_PCT = 8.1
+MAX_ENGINE_ERROR_PCT = {  # on the fitted rows
+    "vllm": 12.2,
+    "sglang": 7.0,
+    "lmdeploy": 5.9,
+    "llama.cpp": 13.7,
+    "trtllm": 7.1,
 }
-MAX_VALIDATE_ERROR_PCT = 17.0  # the held-out median today (16.8%): it may only improve
+MAX_VALIDATE_ERROR_PCT = 21.5  # the held-out median today (21.4%): it may only improve
+MAX_OVERALL_ERROR_PCT = 14.2  # every row, fitted and held out (12.7%)
+# Engine x source family held out of the fit (selfhost_cli/data/calibration.yaml header): whole families, so
+# that the held-out rows are as independent of the fitted ones as the data allows.
+HELD_OUT_FAMILIES = {
+    ("trtllm", "mlcommons/inference_results_v4.0"),
+    ("trtllm", "mlcommons/inference_results_v4.1"),
+    ("vllm", "mlcommons/inference_results_v4.1"),
+    ("llama.cpp", "ggml-org/llama.cpp"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -97,11 +107,24 @@ def test_accuracy_overall_pinned(acc):
 
 
 def test_accuracy_every_engine_pinned(acc):
-    # every calibrated engine has a pinned ceiling, and none exceeds 15%
-    assert set(acc.by_engine) == set(MAX_ENGINE_ERROR_PCT)
-    for engine, error in acc.by_engine.items():
-        assert error <= 15.0, engine
+    # every calibrated engine has a pinned ceiling on the rows it was fitted to
+    assert set(acc.fitted.by_engine) == set(MAX_ENGINE_ERROR_PCT)
+    assert acc.fitted.overall <= MAX_FITTED_ERROR_PCT
+    for engine, (error, _) in acc.fitted.by_engine.items():
         assert error <= MAX_ENGINE_ERROR_PCT[engine], f"{engine}: {error:.2f}%"
+
+
+def test_the_calibration_set_is_split_once_by_source_family():
+    """Issue 11: whole source families held out, at least a third of the scored rows, every engine with more
+    than one family represented on both sides."""
+    scored = [r for r in bundled_rows() if r.use != "reference_only"]
+    for r in scored:
+        family = (r.engine.value if r.engine else None, r.source.strip("'\"").split(" ")[0])
+        assert (r.use == "validate") == (family in HELD_OUT_FAMILIES), (r.id, family)
+    assert sum(r.use == "validate" for r in scored) * 3 >= len(scored)
+    for engine in {e for e, _ in HELD_OUT_FAMILIES}:
+        uses = {r.use for r in scored if r.engine and r.engine.value == engine}
+        assert uses == {"calibrate", "validate"}, engine
 
 
 def test_expected_error_does_not_understate_the_measured_error(acc):

@@ -33,3 +33,13 @@ def test_the_readme_search_table_is_what_advise_prints():
     out = CliRunner().invoke(app, ["advise", str(ROOT / "profiles" / "which-gpu.yaml"), "--format", "markdown"])
     printed = out.stdout.splitlines()
     assert quoted and all(line in printed for line in quoted)
+
+
+def test_the_estimation_md_accuracy_tables_are_what_accuracy_computes():
+    spec = importlib.util.spec_from_file_location("docs_examples", ROOT / "scripts" / "docs_examples.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    text = mod.ESTIMATION.read_text(encoding="utf-8")
+    start, end = mod._accuracy_span(text)
+    assert text[start:end] == mod.accuracy_tables(), "run `python scripts/docs_examples.py update`"
