@@ -178,6 +178,17 @@ class Accuracy:
     held_out: Split  # rows kept out of the fit (`use: validate`): the error a new setup should expect
 
 
+def source_family(source: str) -> str:
+    """The family a row's source belongs to, for splitting fitted from held-out rows: the repository
+    (`mlcommons/inference_results_v4.1`, also from a github.com URL), else the site."""
+    text = source.strip().strip("'\"")
+    first = text.split()[0] if text else ""
+    for prefix in ("https://github.com/", "http://github.com/", "https://raw.githubusercontent.com/"):
+        if first.startswith(prefix):
+            return "/".join(first.removeprefix(prefix).split("/")[:2])
+    return first.removeprefix("https://").removeprefix("http://").removeprefix("www.")
+
+
 def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 

@@ -20,6 +20,7 @@ from selfhost_cli.calibration import (
     load_user_calibration,
     read_bench,
     save_user_calibration,
+    source_family,
 )
 from selfhost_cli.catalog import bundled
 from selfhost_cli.deploy.engines import ENGINES, EngineProfile, EngineSet
@@ -114,12 +115,25 @@ def test_accuracy_every_engine_pinned(acc):
         assert error <= MAX_ENGINE_ERROR_PCT[engine], f"{engine}: {error:.2f}%"
 
 
+@pytest.mark.parametrize(
+    ("source", "family"),
+    [
+        ("mlcommons/inference_results_v4.1 closed/NVIDIA/results/x.txt", "mlcommons/inference_results_v4.1"),
+        ("'ggml-org/llama.cpp PR #2917 (2023-08-30)'", "ggml-org/llama.cpp"),
+        ("https://github.com/ggml-org/llama.cpp/pull/2917", "ggml-org/llama.cpp"),
+        ("https://lmsys.org/blog/2025-05-05-large-scale-ep", "lmsys.org/blog/2025-05-05-large-scale-ep"),
+    ],
+)
+def test_source_family(source, family):
+    assert source_family(source) == family
+
+
 def test_the_calibration_set_is_split_once_by_source_family():
     """Issue 11: whole source families held out, at least a third of the scored rows, every engine with more
     than one family represented on both sides."""
     scored = [r for r in bundled_rows() if r.use != "reference_only"]
     for r in scored:
-        family = (r.engine.value if r.engine else None, r.source.strip("'\"").split(" ")[0])
+        family = (r.engine.value if r.engine else None, source_family(r.source))
         assert (r.use == "validate") == (family in HELD_OUT_FAMILIES), (r.id, family)
     assert sum(r.use == "validate" for r in scored) * 3 >= len(scored)
     for engine in {e for e, _ in HELD_OUT_FAMILIES}:
