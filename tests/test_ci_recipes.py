@@ -4,8 +4,8 @@ git repository with two commits (the target branch and a pull request), the pre-
 from __future__ import annotations
 
 import os
-import shutil
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
