@@ -149,7 +149,9 @@ def predict(
             s = steady_state(setup, i, o, c)
             c = max(per_replica_rate * (s.ttft_ms + o * s.tpot_ms) / 1000, 1e-3)
         s = steady_state(setup, i, o, c)
-        return Prediction(row, row.measured_output_tokens_per_s, s.tpot_ms, tp)
+        # The throughput of a rate-limited run is the offered load, not something the estimator predicts:
+        # only its TPOT at that load is compared.
+        return Prediction(row, None, s.tpot_ms, tp, "rate-limited: the throughput is the offered load")
     c = row.concurrency / replicas if row.concurrency else max_concurrency(setup, i, o)
     if c < 1:
         return Prediction(row, None, None, tp, "KV cache does not fit")
