@@ -478,3 +478,21 @@ def test_calibration_for_another_precision_does_not_apply(tmp_path, clean_user_c
         64,
     )
     assert report.estimate.setup.engine.software_efficiency == 0.5
+
+
+def test_published_engine_comparisons_are_reproduced_in_their_order(acc):
+    """Issue 11: rows measured on the same setup with different engines (the SGLang repo's SGLang-vs-vLLM runs)
+    rank the engines as the measurements do."""
+    groups: dict[tuple, list] = {}
+    for p in acc.predictions:
+        r = p.row
+        if p.predicted_output_tokens_per_s is None or r.engine is None:
+            continue
+        key = (r.gpu, r.gpus, r.model, r.precision, r.scenario, r.input_tokens, r.output_tokens, r.concurrency)
+        groups.setdefault(key, []).append(p)
+    compared = [ps for ps in groups.values() if len({p.row.engine for p in ps}) > 1]
+    assert len(compared) >= 2
+    for ps in compared:
+        measured = sorted(ps, key=lambda p: p.row.measured_output_tokens_per_s)
+        predicted = sorted(ps, key=lambda p: p.predicted_output_tokens_per_s)
+        assert [p.row.engine for p in measured] == [p.row.engine for p in predicted], ps[0].row.id
