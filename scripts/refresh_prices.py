@@ -26,6 +26,7 @@ from selfhost_cli import catalog as catalog_mod
 from selfhost_cli.advise.notes import STALE_AFTER_DAYS
 from selfhost_cli.catalog import Catalog
 from selfhost_cli.prices_import import changes, convert
+from selfhost_cli.render.format import prices
 
 
 def report(cat: Catalog, files: Sequence[tuple[str, Path]], as_of: dt.date, today: dt.date) -> str:
@@ -38,7 +39,8 @@ def report(cat: Catalog, files: Sequence[tuple[str, Path]], as_of: dt.date, toda
         listed |= {a.id for a in result.file.apis}
         for c in changes(result.file, cat):
             if c.kind == "api" and c.status == "changed":
-                changed.append(f"| `{c.id}` | {c.before} | {c.after} | {kind} | {cat.apis[c.id].as_of} |")
+                before, after = prices(c.kind, c.before), prices(c.kind, c.after)
+                changed.append(f"| `{c.id}` | {before} | {after} | {kind} | {cat.apis[c.id].as_of} |")
     missing = [
         f"| `{a.id}` | {a.as_of} | {a.source.splitlines()[0][:90]} |" for a in live.offered() if a.id not in listed
     ]

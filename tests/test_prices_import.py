@@ -597,9 +597,13 @@ def test_changes_against_the_catalog(cat: catalog.Catalog) -> None:
         "gpu",
         "h100-sxm lambda on_demand",
         "changed",
-        "$2.99/GPU-h",
+        (2.99,),
     )
-    assert change.before == " / ".join(f"${v:g}" for v in before) + "/GPU-h"
+    assert change.before == tuple(before)
+    from selfhost_cli.render.format import prices
+
+    assert prices("gpu", change.before) == " / ".join(f"${v:.2f}" for v in before) + "/GPU-h"
+    assert prices("api", (0.2, 0.4, 0.05)) == "$0.20 / $0.40, cached $0.05"
 
 
 @pytest.mark.parametrize(

@@ -256,6 +256,7 @@ def prices_import_cmd(
     from selfhost_cli.prices_import import changes, convert, dump
     from selfhost_cli.render import json_ as jr
     from selfhost_cli.render import table as tr
+    from selfhost_cli.render.format import prices
     from selfhost_cli.yamlio import read_text
 
     _no_markdown(fmt)
@@ -295,7 +296,13 @@ def prices_import_cmd(
             "skipped": result.skipped,
             "against_catalog": tally,
             "changes": [
-                {"kind": c.kind, "id": c.id, "status": c.status, "before": c.before or None, "after": c.after}
+                {
+                    "kind": c.kind,
+                    "id": c.id,
+                    "status": c.status,
+                    "before": list(c.before) or None,
+                    "after": list(c.after),
+                }
                 for c in compared
             ],
         }
@@ -314,7 +321,12 @@ def prices_import_cmd(
                     ("converted", ", ".join(f"{v} {k}" for k, v in counts.items())),
                     ("against the catalog", ", ".join(f"{v} {k}" for k, v in tally.items())),
                     *[
-                        (c.status, f"{c.id}: {c.before} → {c.after}" if c.before else f"{c.id}: {c.after}")
+                        (
+                            c.status,
+                            f"{c.id}: {prices(c.kind, c.before)} → {prices(c.kind, c.after)}"
+                            if c.before
+                            else f"{c.id}: {prices(c.kind, c.after)}",
+                        )
                         for c in [c for c in compared if c.status != "same"][:SHOWN_CHANGES]
                     ],
                     ("skipped", str(len(result.skipped))),

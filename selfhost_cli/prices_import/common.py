@@ -312,13 +312,15 @@ class _ApiBuilder:
 
 @dataclass(frozen=True)
 class Change:
-    """One imported entry compared with the catalog it will be loaded over: `new`, `changed` or `same`."""
+    """One imported entry compared with the catalog it will be loaded over: `new`, `changed` or `same`. Prices as
+    numbers (renderers format them): an offering's (input, output, cached input) per 1M tokens, a GPU row's
+    USD per GPU-hour (the catalog may hold several rows for the same provider and tier)."""
 
     kind: str  # "api" or "gpu"
     id: str  # offering id, or `gpu provider tier`
     status: str
-    before: str
-    after: str
+    before: tuple[float | None, ...]  # () when new
+    after: tuple[float | None, ...]
 
 
 def changes(file: UserCatalogFile, catalog: Catalog) -> list[Change]:
@@ -328,10 +330,9 @@ def changes(file: UserCatalogFile, catalog: Catalog) -> list[Change]:
     for a in file.apis:
         after = _api_prices(a)
         old = catalog.apis.get(a.id)
-        before = _api_prices(old) if old else ""
-        out.append(
-            Change("api", a.id, "new" if old is None else "same" if before == after else "changed", before, after)
-        )
+        before = _api_prices(old) if old else ()
+        status = "new" if old is None else "same" if before == after else "changed"
+        out.append(Change("api", a.id, status, before, after))
     for g in file.gpus:
         spec = catalog.gpus.get(g.id)
         had: dict[tuple[str, str], list[float]] = {}
@@ -340,19 +341,14 @@ def changes(file: UserCatalogFile, catalog: Catalog) -> list[Change]:
         for p in g.prices:
             if spec and p in spec.prices:
                 continue  # a catalog row the import kept as it was
-            key = (p.provider, p.pricing.value)
-            before_rows = had.get(key)
-            after = f"${_usd(p.usd_per_gpu_hour)}/GPU-h"
-            before = " / ".join(f"${_usd(v)}" for v in before_rows) + "/GPU-h" if before_rows else ""
-            if before_rows is not None and before_rows == [p.usd_per_gpu_hour]:
-                status = "same"
-            else:
-                status = "changed" if before_rows else "new"
-            out.append(Change("gpu", f"{g.id} {p.provider} {p.pricing.value}", status, before, after))
+            before_rows = tuple(had.get((p.provider, p.pricing.value), ()))
+            status = "same" if before_rows == (p.usd_per_gpu_hour,) else "changed" if before_rows else "new"
+            out.append(
+                Change("gpu", f"{g.id} {p.provider} {p.pricing.value}", status, before_rows, (p.usd_per_gpu_hour,))
+            )
     order = {"new": 0, "changed": 1, "same": 2}
     return sorted(out, key=lambda c: (order[c.status], c.kind, c.id))
 
 
-def _api_prices(a: ApiOffering) -> str:
-    cached = f", cached ${_usd(a.cached_input_usd_per_1m)}" if a.cached_input_usd_per_1m is not None else ""
-    return f"${_usd(a.input_usd_per_1m)} / ${_usd(a.output_usd_per_1m)}{cached}"
+def _api_prices(a: ApiOffering) -> tuple[float | None, ...]:
+    return (a.input_usd_per_1m, a.output_usd_per_1m, a.cached_input_usd_per_1m)

@@ -75,3 +75,13 @@ def source_cell(source: str, limit: int) -> str:
         text = text[: limit - 1] + "…"
     rest = len(parts) - len(kept)
     return text + (f"; +{rest} more" if rest else "")
+
+
+def prices(kind: str, values: tuple[float | None, ...]) -> str:
+    """An imported entry's prices: `$0.20 / $0.40, cached $0.05` per 1M tokens (api), `$2.40 / $1.52/GPU-h` (gpu)."""
+    if not values:
+        return ""
+    if kind == "api":
+        text = " / ".join(unit_usd(v) for v in values[:2] if v is not None)
+        return text + (f", cached {unit_usd(values[2])}" if len(values) > 2 and values[2] is not None else "")
+    return " / ".join(unit_usd(v) for v in values if v is not None) + "/GPU-h"
