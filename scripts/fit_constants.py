@@ -1,6 +1,6 @@
 """Fit the estimator's constants and print them with the error they reach (run by hand; see docs/estimation.md).
 
-python scripts/fit_constants.py hardware   # ideal engine vs shared/reference/gpu-measurements.md
+python scripts/fit_constants.py hardware   # ideal engine vs selfhost_cli/data/gpu_limits.yaml
 python scripts/fit_constants.py engines    # each engine's software factor vs the calibration set
 """
 

@@ -40,10 +40,9 @@ class LatencyBound(Strict):
 
 
 class CalibrationRow(Sourced):
-    """One published measurement (see shared/reference/published-measurements.md §1)."""
+    """One published measurement, with the public source it was read from."""
 
     id: str
-    ref: str
     gpu: str
     gpus: int = Field(gt=0)
     tp: int | None = Field(default=None, gt=0)

@@ -3,7 +3,7 @@
 Two layers, so that the physics is calibrated once and the software on top of it separately:
 
 * `HARDWARE` — how close a kernel stack with no serving software gets to a GPU's spec sheet,
-  fitted to our own H100 measurements (shared/reference/gpu-measurements.md) by
+  fitted to our own H100 measurements (selfhost_cli/data/gpu_limits.yaml) by
   `scripts/fit_constants.py`. This *is* the `ideal` engine.
 * `ENGINES` — per serving engine: a software efficiency factor on the hardware figures, a fixed
   per-step cost (scheduler, sampling, detokenize), the KV-cache format and batch limits, fitted to
@@ -57,7 +57,7 @@ class EngineProfile:
 
 
 # NOTE: fitted by scripts/fit_constants.py to the decode and prefill rows of
-# shared/reference/gpu-measurements.md (H100 SXM, Nov 2026); see docs/estimation.md.
+# selfhost_cli/data/gpu_limits.yaml (our H100 SXM measurements, Nov 2026); see docs/estimation.md.
 HARDWARE = Hardware(
     mem_efficiency=0.91,  # 3.05 TB/s of 3.35; our device copy measured 3.02 TB/s
     prefill_efficiency=0.74,  # measured linear layers 697-749 TFLOP/s of 989 (bf16)
