@@ -160,7 +160,11 @@ def table(result: Breakeven, collapse: bool = True) -> RenderableType:
         main.caption, main.caption_justify = legend, "left"
     else:
         main = simple_table(
-            f"Break-even for self-hosting {result.model}", HEADERS, _rows(result, False), right=(2, 4, 5, 6)
+            f"Break-even for self-hosting {result.model}",
+            HEADERS,
+            _rows(result, False),
+            right=(2, 4, 5, 6),
+            optional=("note",),
         )
     parts: list[RenderableType] = [main]
     if result.chart:
