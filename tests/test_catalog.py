@@ -664,3 +664,12 @@ def test_sparse_moe_reads_its_real_dense_share_every_step(cat: Catalog, model_id
     from selfhost_cli.deploy.params import param_split
 
     assert param_split(cat.model(model_id)).body / 1e9 == pytest.approx(body_b, rel=0.05)
+
+
+def test_purchase_rows_carry_their_server_share(cat: Catalog) -> None:
+    """Owned hardware is priced per GPU with its share of the server: a GPU-only or card-only price would understate
+    it, so such figures stay out of the catalog (unknown, never a partial price)."""
+    for g in cat.gpus.values():
+        for p in g.purchases:
+            words = p.includes.lower()
+            assert "gpu only" not in words and "card only" not in words, (g.id, p.what)

@@ -8,6 +8,7 @@ meets the API's, is marked. One function per target, all drawing the same number
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,7 +126,7 @@ def save(series: Sequence[Series], breakeven: float | None, title: str, path: Pa
     ax.set_yscale("log")
     ax.set_xlabel("tokens/day")
     ax.set_ylabel("USD/month")
-    ax.set_title(title)
+    ax.set_title("\n".join(textwrap.wrap(title, 72)), fontsize=10)  # a long title wraps, never clipped
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
