@@ -116,6 +116,12 @@ def breakeven(
             gpus_min = None if isinstance(cand.plans, Infeasible) else min(p.gpus for p in cand.plans)
             if cand.hourly and cand.hourly.as_of:
                 dates.append(cand.hourly.as_of)
+            # The self-hosted cost at a volume does not depend on the offering it is compared with: every
+            # offering's search scans the same volume grid, so each volume is priced once per candidate.
+            full_usd = functools.lru_cache(maxsize=None)(functools.partial(self_host_usd_at, cand, work, s))
+            gpu_usd = functools.lru_cache(maxsize=None)(
+                functools.partial(self_host_usd_at, cand, work, s, gpu_only=True)
+            )
             for api in apis:
                 if isinstance(cand.plans, Infeasible):
                     rows.append(
@@ -123,8 +129,8 @@ def breakeven(
                     )
                     continue
                 api_usd = functools.partial(api_usd_at, api.prices, work)
-                full = breakeven_volume(functools.partial(self_host_usd_at, cand, work, s), api_usd)
-                gpu_only = breakeven_volume(functools.partial(self_host_usd_at, cand, work, s, gpu_only=True), api_usd)
+                full = breakeven_volume(full_usd, api_usd)
+                gpu_only = breakeven_volume(gpu_usd, api_usd)
                 hourly = cand.hourly
                 note = _note(full, gpu_only, hourly.basis if hourly else "")
                 rows.append(
