@@ -9,7 +9,11 @@ says whether the accuracy tables are current; `python scripts/docs_examples.py u
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,21 +24,123 @@ DOC = ROOT / "docs" / "json.md"
 ESTIMATION = ROOT / "docs" / "estimation.md"
 ACCURACY_START = "<!-- accuracy tables: scripts/docs_examples.py update -->"
 ACCURACY_END = "<!-- end of accuracy tables -->"
-MARK = "Trimmed real example (`selfhost advise profiles/startup.yaml --format json`"
-VOLATILE = {"generated_at", "selfhost_version"}
-KEYS = ("id", "name", "rule", "parameter", "code", "gpu")
+VOLATILE = {"generated_at", "selfhost_version", "calibration_file"}
+KEYS = ("id", "name", "rule", "parameter", "code", "gpu", "profile", "field", "tokens_per_day")
+PROFILES = Path("profiles")  # relative, as the docs write them: the commands run in the repository root
+FIXTURES = Path("tests") / "fixtures"
 
 
-def _span(text: str) -> tuple[int, int]:
-    start = text.index("```json", text.index(MARK)) + len("```json\n")
+def _run(*argv: str) -> Any:
+    """The command's JSON document; with --out, the file it wrote."""
+    from selfhost_cli.cli import app
+
+    here = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        out = CliRunner().invoke(app, list(argv))
+    finally:
+        os.chdir(here)
+    if "--out" in argv:
+        return json.loads(Path(argv[argv.index("--out") + 1]).read_text(encoding="utf-8"))
+    return json.loads(out.stdout)
+
+
+def _check_example() -> Any:
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "base.json"
+        _run("advise", str(PROFILES / "startup.yaml"), "--format", "json", "--out", str(base))
+        return _run(
+            "check",
+            str(PROFILES / "startup.yaml"),
+            str(PROFILES / "spiky-consumer.yaml"),
+            "--baseline",
+            str(base),
+            "--max-increase-pct",
+            "10",
+            "--fail-on-decision-change",
+            "--format",
+            "json",
+        )
+
+
+def _diff_example() -> Any:
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "base.json"
+        _run("advise", str(PROFILES / "startup.yaml"), "--format", "json", "--out", str(base))
+        proposed = Path(tmp) / "proposed.yaml"
+        text = (PROFILES / "startup.yaml").read_text(encoding="utf-8")
+        proposed.write_text(text + "compliance:\n  third_party_processing: forbidden\n", encoding="utf-8")
+        doc = _run("diff", str(base), str(proposed), "--format", "json")
+        doc["base"]["source"], doc["proposed"]["source"] = "base.json", "startup-forbidden.yaml"  # the doc's names
+        return doc
+
+
+def _calibrate_example() -> Any:
+    with tempfile.TemporaryDirectory() as tmp:
+        return _run(
+            "calibrate", "import", str(FIXTURES / "vllm_bench_serve.json"), "--model", "llama-3.1-8b",
+            "--gpu", "h100-sxm", "--gpus", "1", "--precision", "bf16", "--engine", "vllm",
+            "--save", str(Path(tmp) / "cal.yaml"), "--format", "json",
+        )  # fmt: skip
+
+
+# Each JSON example of docs/json.md: the text just before its ```json block, and how to produce it today.
+EXAMPLES: dict[str, Callable[[], Any]] = {
+    "Trimmed real example (`selfhost advise profiles/startup.yaml --format json`": lambda: _run(
+        "advise", str(PROFILES / "startup.yaml"), "--format", "json"
+    ),
+    "Real example (`selfhost estimate --model llama-3.3-70b --gpu h100-sxm --gpus 8 --tp 2 --precision fp8 "
+    "--concurrency 128 --format json`)": lambda: _run(
+        "estimate",
+        "--model",
+        "llama-3.3-70b",
+        "--gpu",
+        "h100-sxm",
+        "--gpus",
+        "8",
+        "--tp",
+        "2",
+        "--precision",
+        "fp8",
+        "--concurrency",
+        "128",
+        "--format",
+        "json",
+    ),  # fmt: skip
+    "Trimmed real example (`selfhost breakeven --model llama-4-70b --gpu h100-sxm --pricing spot "
+    "--api-price-in 2.5 --api-price-out 10 --format json`)": lambda: _run(
+        "breakeven",
+        "--model",
+        "llama-4-70b",
+        "--gpu",
+        "h100-sxm",
+        "--pricing",
+        "spot",
+        "--api-price-in",
+        "2.5",
+        "--api-price-out",
+        "10",
+        "--format",
+        "json",
+    ),  # fmt: skip
+    "Real example (`selfhost advise profiles/startup.yaml --format json --out base.json`, then": _check_example,
+    "Real example (base = the saved startup result; proposed = startup with": _diff_example,
+    "Trimmed real example (`selfhost accuracy --format json`)": lambda: _run("accuracy", "--format", "json"),
+    "Real example (`selfhost calibrate import tests/fixtures/vllm_bench_serve.json": _calibrate_example,
+    "Trimmed real example (`selfhost catalog apis together/llama-3.3-70b-instruct-turbo --format json`": lambda: _run(
+        "catalog", "apis", "together/llama-3.3-70b-instruct-turbo", "--format", "json"
+    ),
+}
+MARK = next(iter(EXAMPLES))
+
+
+def _span(text: str, mark: str = MARK) -> tuple[int, int]:
+    start = text.index("```json", text.index(mark)) + len("```json\n")
     return start, text.index("```", start)
 
 
 def live() -> Any:
-    from selfhost_cli.cli import app
-
-    out = CliRunner().invoke(app, ["advise", str(ROOT / "profiles" / "startup.yaml"), "--format", "json"])
-    return json.loads(out.stdout)
+    return EXAMPLES[MARK]()
 
 
 def _match(item: Any, pool: list[Any], n: int) -> Any:
@@ -58,6 +164,9 @@ def compare(example: Any, real: Any, path: str, fix: bool, found: list[str]) -> 
     if isinstance(example, list):
         kept = []
         for n, item in enumerate(example):
+            if item == "…":
+                kept.append(item)
+                continue
             other = _match(item, real, n)
             if other is None:
                 found.append(f"{path}[{n}]: no such item today")
@@ -131,13 +240,36 @@ def _accuracy_span(text: str) -> tuple[int, int]:
     return text.index(ACCURACY_START), text.index(ACCURACY_END) + len(ACCURACY_END)
 
 
-def main(mode: str) -> int:
+# A trimmed example may leave out list items with a bare `…` line: read as the string "…", skipped, written back.
+_ELIDED = re.compile(r"^(\s*)…(,?)$", re.M)
+_QUOTED_ELISION = re.compile(r'^(\s*)"…",?$', re.M)
+
+
+def _unelide(block: str) -> str:
+    """The example as JSON: each bare `…` line an item "…" (with the commas JSON needs)."""
+    text = _ELIDED.sub(r'\1"…",', block)
+    return re.sub(r",(\s*[\]}])", r"\1", text)
+
+
+def check_examples(fix: bool) -> list[str]:
+    """Every JSON example against a fresh run (with `fix`, rewritten in place); what differs."""
     text = DOC.read_text(encoding="utf-8")
-    start, end = _span(text)
     found: list[str] = []
-    fixed = compare(json.loads(text[start:end]), live(), "", mode == "update", found)
-    if mode == "update":
-        DOC.write_text(text[:start] + json.dumps(fixed, indent=2, ensure_ascii=False) + "\n" + text[end:])
+    for mark, produce in EXAMPLES.items():
+        start, end = _span(text, mark)
+        differs: list[str] = []
+        fixed = compare(json.loads(_unelide(text[start:end])), produce(), "", fix, differs)
+        found += [f"{mark[:40]}…: {d}" for d in differs]
+        if fix and differs:
+            dumped = _QUOTED_ELISION.sub(r"\1…", json.dumps(fixed, indent=2, ensure_ascii=False))
+            text = text[:start] + dumped + "\n" + text[end:]
+    if fix:
+        DOC.write_text(text, encoding="utf-8")
+    return found
+
+
+def main(mode: str) -> int:
+    found = check_examples(mode == "update")
     est = ESTIMATION.read_text(encoding="utf-8")
     a, b = _accuracy_span(est)
     tables = accuracy_tables()
@@ -145,7 +277,7 @@ def main(mode: str) -> int:
         found.append("docs/estimation.md: the accuracy tables differ from `selfhost accuracy`")
         if mode == "update":
             ESTIMATION.write_text(est[:a] + tables + est[b:], encoding="utf-8")
-    print("\n".join(found) or "docs/json.md example and docs/estimation.md accuracy tables match the tool")
+    print("\n".join(found) or "docs/json.md examples and docs/estimation.md accuracy tables match the tool")
     return 1 if found and mode == "check" else 0
 
 

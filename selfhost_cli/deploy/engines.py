@@ -91,8 +91,9 @@ ENGINES: dict[Engine, EngineProfile] = {
         max_batch=4096,
         kv_bytes_fp8_weights=2.0,
         expected_error_pct=5.5,
-        error_basis="median of the 26 H100 decode and prefill measurements it was fitted to (gpu-measurements.md)",
-        provenance="gpu-measurements.md: CUDA-graph decode of Llama-shaped stacks, no serving software",
+        error_basis="median of the 26 H100 decode and prefill measurements it was fitted to (gpu_limits.yaml)",
+        provenance="our H100 measurements (selfhost_cli/data/gpu_limits.yaml): CUDA-graph decode of Llama-shaped "
+        "stacks, no serving software",
     ),
     Engine.VLLM: EngineProfile(
         engine=Engine.VLLM,
@@ -104,7 +105,8 @@ ENGINES: dict[Engine, EngineProfile] = {
         kv_bytes_fp8_weights=2.0,
         expected_error_pct=21.4,
         error_basis="held-out median of all 23 rows (vllm has 4)",
-        provenance="fitted to calibration rows with engine vllm (MLPerf v4.1 AMD MI300X, SGLang/vLLM 0.6 benchmark)",
+        provenance="fitted to the vllm calibration rows (SGLang repo's vLLM 0.6 runs, vLLM blog Intel Arc B60); "
+        "MLPerf v4.1 AMD MI300X held out",
     ),
     Engine.SGLANG: EngineProfile(
         engine=Engine.SGLANG,
@@ -116,7 +118,7 @@ ENGINES: dict[Engine, EngineProfile] = {
         kv_bytes_fp8_weights=2.0,
         expected_error_pct=21.4,
         error_basis="held-out median of all 23 rows (sglang has 0)",
-        provenance="fitted to calibration rows with engine sglang (sglang benchmark_vllm_060)",
+        provenance="fitted to the sglang calibration rows (SGLang repo benchmark_vllm_060); no family held out",
     ),
     Engine.TRTLLM: EngineProfile(
         engine=Engine.TRTLLM,
@@ -128,7 +130,7 @@ ENGINES: dict[Engine, EngineProfile] = {
         kv_bytes_fp8_weights=1.0,
         expected_error_pct=23.1,
         error_basis="held-out median of 17 trtllm rows",
-        provenance="fitted to calibration rows with engine trtllm (MLPerf v4.0/v4.1, TensorRT-LLM 0.17 perf overview)",
+        provenance="fitted to the trtllm calibration rows (TensorRT-LLM 0.17 perf overview); MLPerf v4.0/v4.1 held out",
     ),
     Engine.TGI: EngineProfile(
         engine=Engine.TGI,
@@ -152,7 +154,8 @@ ENGINES: dict[Engine, EngineProfile] = {
         quantized_lm_head=True,
         expected_error_pct=21.4,
         error_basis="held-out median of all 23 rows (llama.cpp has 2)",
-        provenance="fitted to calibration rows with engine llama.cpp (GPU-Benchmarks-on-LLM-Inference, PR #2917)",
+        provenance="fitted to the llama.cpp calibration rows (GPU-Benchmarks-on-LLM-Inference); PR #2917 Apple rows "
+        "held out",
         # NOTE: llama-server reuses a slot's own previous prompt only, not a shared prefix cache across requests.
         prefix_cache=False,
     ),
@@ -165,7 +168,7 @@ ENGINES: dict[Engine, EngineProfile] = {
         kv_bytes_fp8_weights=2.0,
         expected_error_pct=21.4,
         error_basis="held-out median of all 23 rows (lmdeploy has 0)",
-        provenance="fitted to calibration rows with engine lmdeploy (InternLM/lmdeploy A100 benchmark)",
+        provenance="fitted to the lmdeploy calibration rows (InternLM/lmdeploy A100 benchmark); no family held out",
     ),
 }
 

@@ -29,7 +29,8 @@ def table(report: EstimateReport) -> RenderableType:
         rows += [
             (
                 "output tokens/s",
-                f"{band['expected']:,.0f} (band {band['low']:,.0f}–{band['high']:,.0f}, ±{p['expected_error_pct']:g}%)",
+                f"{band['expected']:,.0f} (band {band['low']:,.0f}–{band['high']:,.0f}, ±{p['expected_error_pct']:g}%: "
+                f"{p['expected_error_basis']})",
             ),
             ("per GPU", f"{p['output_tokens_per_s_per_gpu']:,.0f} output tokens/s"),
             (
