@@ -54,7 +54,8 @@ CATALOG = bundled()
 # split by source family and the constants refitted on the `calibrate` rows alone (current + 1.5 points) so
 # that the estimator can only get better. Values at the time of writing:
 #   fitted rows: overall 6.61; vllm 10.71, sglang 5.49, lmdeploy 4.42, llama.cpp 12.19, trtllm 5.59
-#   held-out rows: overall 21.39 (trtllm 23.09 on 17, vllm 2.84 on 4, llama.cpp 25.13 on 2); all rows 12.7.
+#   held-out rows: overall 25.5 on 41 (trtllm 23.09 on 17, vllm 6.6 on 11, tgi 69.3 on 9, llama.cpp 18.9 on 4);
+#   all rows 17.6.
 MAX_FITTED_ERROR_PCT = 8.1
 MAX_ENGINE_ERROR_PCT = {  # on the fitted rows
     "vllm": 12.2,
@@ -63,8 +64,8 @@ MAX_ENGINE_ERROR_PCT = {  # on the fitted rows
     "llama.cpp": 13.7,
     "trtllm": 7.1,
 }
-MAX_VALIDATE_ERROR_PCT = 21.5  # the held-out median today (21.4%): it may only improve
-MAX_OVERALL_ERROR_PCT = 14.2  # every row, fitted and held out (12.7%)
+MAX_VALIDATE_ERROR_PCT = 25.6  # the held-out median today (25.5% over 41 rows): it may only improve
+MAX_OVERALL_ERROR_PCT = 19.2  # every row, fitted and held out (17.6%)
 # Engine x source family held out of the fit (selfhost_cli/data/calibration.yaml header): whole families, so
 # that the held-out rows are as independent of the fitted ones as the data allows.
 HELD_OUT_FAMILIES = {
@@ -72,6 +73,12 @@ HELD_OUT_FAMILIES = {
     ("trtllm", "mlcommons/inference_results_v4.1"),
     ("vllm", "mlcommons/inference_results_v4.1"),
     ("llama.cpp", "ggml-org/llama.cpp"),
+    # collected after the split, 2026-12-01: new families, held out
+    ("tgi", "philschmid/text-generation-inference-tests"),
+    ("tgi", "dstackai/benchmarks"),
+    ("vllm", "dstackai/benchmarks"),
+    ("vllm", "blogs.oracle.com/cloud-infrastructure/post/serving-llama-31-405b-model-with-amd-mi300x-gpus"),
+    ("vllm", "amd.com/zh-cn/developer/resources/rocm-hub/dev-ai/performance-results.html"),
 }
 
 
@@ -136,7 +143,7 @@ def test_the_calibration_set_is_split_once_by_source_family():
         family = (r.engine.value if r.engine else None, source_family(r.source))
         assert (r.use == "validate") == (family in HELD_OUT_FAMILIES), (r.id, family)
     assert sum(r.use == "validate" for r in scored) * 3 >= len(scored)
-    for engine in {e for e, _ in HELD_OUT_FAMILIES}:
+    for engine in {e for e, _ in HELD_OUT_FAMILIES} - {"tgi"}:  # TGI has no fitted row: uncalibrated
         uses = {r.use for r in scored if r.engine and r.engine.value == engine}
         assert uses == {"calibrate", "validate"}, engine
 
@@ -144,7 +151,7 @@ def test_the_calibration_set_is_split_once_by_source_family():
 def test_expected_error_does_not_understate_the_measured_error(acc):
     # `estimate` prints a band of ±expected_error_pct: it must be at least the engine's measured median error
     for engine, error in acc.by_engine.items():
-        assert ENGINES[Engine(engine)].expected_error_pct >= error, engine
+        assert ENGINES[Engine(engine)].expected_error_pct >= round(error, 1), engine
 
 
 def test_accuracy_validate_rows(acc):
@@ -169,13 +176,15 @@ def test_the_stated_error_is_the_held_out_one(acc):
     assert acc.held_out.rows >= 5 and acc.held_out.overall is not None
     assert acc.held_out.overall > acc.fitted.overall  # why the fitted figure would mislead
     for engine, profile in ENGINES.items():
-        if engine in (Engine.IDEAL, Engine.TGI):
-            continue  # ideal: its own measurements; TGI: uncalibrated, stated above every calibrated engine
+        if engine is Engine.IDEAL:
+            continue  # its own H100 measurements
         pct, basis = expected_error_pct(acc.held_out, engine.value, 0.0)
         assert profile.expected_error_pct == pytest.approx(round(pct, 1)), engine
         assert profile.error_basis == basis, engine
     own = {e for e, (_, n) in acc.held_out.by_engine.items() if n >= MIN_HELD_OUT_ROWS}
-    assert own == {"trtllm"}  # the only engine with enough held-out rows today
+    assert own == {"tgi", "trtllm", "vllm"}  # the engines with enough held-out rows today
+    for engine in own:  # a handful of setups never promises less than the whole held-out set
+        assert ENGINES[Engine(engine)].expected_error_pct >= round(acc.held_out.overall, 1)
     calibrated = [p.expected_error_pct for e, p in ENGINES.items() if e not in (Engine.IDEAL, Engine.TGI)]
     assert ENGINES[Engine.TGI].expected_error_pct > max(calibrated)
 

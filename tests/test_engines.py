@@ -43,7 +43,7 @@ def test_engine_constants_in_sane_ranges(engine):
     assert 0.0 <= p.reserve_fraction <= 0.3
     assert 1 <= p.max_batch <= 8192
     assert p.kv_bytes_fp8_weights in (1.0, 2.0)
-    assert 0.0 < p.expected_error_pct <= 50.0
+    assert 0.0 < p.expected_error_pct <= 100.0  # an uncalibrated engine states what its held-out rows show
     assert p.provenance.strip()
 
 

@@ -129,7 +129,7 @@ def test_the_largest_volume_answers_like_the_smallest(tmp_path: Path) -> None:
         ["breakeven", "--model", "llama-4-70b", "--gpu-hourly-usd", "inf"],
         ["breakeven", "--model", "llama-4-70b", "--ops-fte", "inf"],
         ["breakeven", "--model", "llama-4-70b", "--set", "bogus.key=1"],
-        ["accuracy", "--engine", "tgi"],
+        ["accuracy", "--engine", "ideal"],
         ["estimate", "--model", "llama-3.3-70b", "--gpu", "h100-sxm", "--gpus", "2000000"],
     ],
 )

@@ -90,7 +90,7 @@ def accuracy_table(acc: Accuracy) -> RenderableType:
         )
     detail = simple_table(
         "Estimator vs published measurements (output tokens/s, whole system)",
-        ["row", "use", "engine", "gpu", "n", "model", "prec", "scenario", "measured", "predicted", "error"],
+        ["row", "use", "engine", "gpu", "n", "model", "prec", "scenario", "measured", "estimate", "error"],
         rows,
         right=(4, 8, 9, 10),
         optional=("use", "scenario", "prec", "n", "model", "gpu", "engine"),
