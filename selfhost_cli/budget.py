@@ -90,8 +90,11 @@ def evaluate_gates(advice: Advice, limits: Limits, baseline: Baseline | None) ->
             )
         )
     if limits.strict:
-        stale = [w.message for w in advice.warned(WarningCode.STALE_PRICE, WarningCode.PRICE_UNKNOWN)]
-        result.gates.append(Gate("prices_known_and_fresh", "no stale or unknown prices", stale or "ok", not stale))
+        codes = (WarningCode.STALE_PRICE, WarningCode.PRICE_UNKNOWN, WarningCode.RETIRING)
+        stale = [w.message for w in advice.warned(*codes)]
+        result.gates.append(
+            Gate("prices_known_and_fresh", "no stale, unknown or retiring prices", stale or "ok", not stale)
+        )
     return result
 
 

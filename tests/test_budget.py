@@ -97,6 +97,7 @@ def test_decision_change_gate():
         ((), True),
         ((Warning(WarningCode.STALE_PRICE, "stale price: openai/gpt-4.1-mini as of 2025-01-01"),), False),
         ((Warning(WarningCode.PRICE_UNKNOWN, "no reserved_3y price for h100-sxm"),), False),
+        ((Warning(WarningCode.RETIRING, "openai/gpt-5 shuts down on 2026-12-11 (https://...)"),), False),
         ((Warning(WarningCode.FLEET_SHORT, "no price is named here, but the fleet is short"),), True),
     ],
 )
