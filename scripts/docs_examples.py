@@ -185,55 +185,33 @@ def compare(example: Any, real: Any, path: str, fix: bool, found: list[str]) -> 
     return example
 
 
-def _pct(figure: tuple[float, int] | None) -> tuple[str, str]:
-    return ("—", "0") if figure is None else (f"{figure[0]:.1f}%", str(figure[1]))
-
-
 def accuracy_tables() -> str:
     """The summary (fitted and held out, per engine) and every scored row, as Markdown."""
     from selfhost_cli import catalog
     from selfhost_cli.calibration import accuracy, bundled_rows
+    from selfhost_cli.render.estimate_view import accuracy_summary_rows
+    from selfhost_cli.render.markdown import md_table
 
     acc = accuracy(catalog.bundled(), bundled_rows())
-    lines = [
-        ACCURACY_START,
+    headline = (
         f"**Median absolute error on every row: {acc.overall:.1f}%** — "
         + ", ".join(f"{k} {v:.1f}%" for k, v in acc.by_engine.items())
-        + (f"; TPOT (where measured) {acc.tpot_overall:.1f}%." if acc.tpot_overall is not None else "."),
-        "",
-        "| | fitted (`calibrate`) | rows | held out (`validate`) | rows |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for engine in acc.by_engine:
-        fitted, held = _pct(acc.fitted.by_engine.get(engine)), _pct(acc.held_out.by_engine.get(engine))
-        lines.append(f"| {engine} | {fitted[0]} | {fitted[1]} | {held[0]} | {held[1]} |")
-    for name, split in (("**overall**", None), ("TPOT (where measured)", "tpot")):
-        f, h = acc.fitted, acc.held_out
-        if split is None:
-            pair = (
-                _pct((f.overall, f.rows) if f.overall is not None else None),
-                _pct((h.overall, h.rows) if h.overall is not None else None),
-            )
-        else:
-            pair = (
-                _pct((f.tpot, f.tpot_rows) if f.tpot is not None else None),
-                _pct((h.tpot, h.tpot_rows) if h.tpot is not None else None),
-            )
-        lines.append(f"| {name} | {pair[0][0]} | {pair[0][1]} | {pair[1][0]} | {pair[1][1]} |")
-    lines += [
-        "",
-        "| row | use | engine | hardware | model | prec | scenario | measured | predicted | error |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
+        + (f"; TPOT (where measured) {acc.tpot_overall:.1f}%." if acc.tpot_overall is not None else ".")
+    )
+    summary = md_table(
+        ["", "fitted (`calibrate`)", "rows", "held out (`validate`)", "rows"], accuracy_summary_rows(acc, "**overall**")
+    )
+    rows = []
     for p in acc.predictions:
         r = p.row
         predicted = "—" if p.predicted_output_tokens_per_s is None else f"{p.predicted_output_tokens_per_s:,.1f}"
         error = ("rate-limited" if r.scenario == "online" else "—") if p.error_pct is None else f"{p.error_pct:+.1f}%"
-        lines.append(
-            f"| {r.id} | {r.use} | {r.engine.value if r.engine else ''} | {r.gpus}× {r.gpu} | {r.model} | "
-            f"{r.precision.value} | {r.scenario} | {r.measured_output_tokens_per_s:,.1f} | {predicted} | {error} |"
+        rows.append(
+            (r.id, r.use, r.engine.value if r.engine else "", f"{r.gpus}× {r.gpu}", r.model, r.precision.value)
+            + (r.scenario, f"{r.measured_output_tokens_per_s:,.1f}", predicted, error)
         )
-    return "\n".join([*lines, ACCURACY_END])
+    headers = ["row", "use", "engine", "hardware", "model", "prec", "scenario", "measured", "predicted", "error"]
+    return "\n".join([ACCURACY_START, headline, "", summary, md_table(headers, rows) + ACCURACY_END])
 
 
 def _accuracy_span(text: str) -> tuple[int, int]:

@@ -168,6 +168,15 @@ class Split:
     tpot: float | None
     tpot_rows: int
 
+    @property
+    def overall_figure(self) -> tuple[float, int] | None:
+        """(median |error| %, rows), or None when the group is empty."""
+        return None if self.overall is None else (self.overall, self.rows)
+
+    @property
+    def tpot_figure(self) -> tuple[float, int] | None:
+        return None if self.tpot is None else (self.tpot, self.tpot_rows)
+
 
 @dataclass(frozen=True)
 class Accuracy:

@@ -61,7 +61,9 @@ def check_cmd(
     fail_on_decision_change: Annotated[
         bool, typer.Option("--fail-on-decision-change", help="Fail if the decision differs from the baseline's.")
     ] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Stale or unknown prices fail instead of warning.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Stale, unknown or retiring prices fail instead of warning.")
+    ] = False,
     set_: SetOpt = None,
     calibration: CalibrationOpt = None,
     fmt: FormatOpt = Format.TABLE,

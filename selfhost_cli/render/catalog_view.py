@@ -8,8 +8,10 @@ from typing import Any
 from rich.console import RenderableType
 
 from selfhost_cli.catalog import Catalog
-from selfhost_cli.render.format import unit_usd
+from selfhost_cli.render.format import first_source, unit_usd
 from selfhost_cli.render.table import simple_table
+
+CATALOG_SOURCE_CHARS = 28  # a listing shows the first reference only
 
 
 def select(catalog: Catalog, kind: str, query: str | None) -> list[Any]:
@@ -95,7 +97,7 @@ def table(kind: str, entries: Sequence[Any]) -> RenderableType:
             "—" if a.batch_discount is None else f"{a.batch_discount:.0%}",
             a.as_of.isoformat(),
             a.retires.date.isoformat() if a.retires else "—",
-            shorten(a.source),
+            first_source(a.source, CATALOG_SOURCE_CHARS),
         )
         for a in entries
     ]
@@ -105,13 +107,3 @@ def table(kind: str, entries: Sequence[Any]) -> RenderableType:
         rows,
         optional=("source", "batch", "cached", "serves", "tier", "retires"),
     )
-
-
-SOURCE_CHARS = 28
-
-
-def shorten(source: str) -> str:
-    """A source as a table cell: its first reference, cut to SOURCE_CHARS (the full text is in JSON)."""
-    first = source.split(";")[0].split(" (")[0].strip()
-    first = first.removeprefix("https://").removeprefix("http://").removeprefix("www.")
-    return first if len(first) <= SOURCE_CHARS and first == source else first[: SOURCE_CHARS - 1] + "…"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.console import Group, RenderableType
 
-from selfhost_cli.calibration import Accuracy, Split
+from selfhost_cli.calibration import Accuracy
 from selfhost_cli.render.table import simple_table
 from selfhost_cli.report import EstimateReport
 
@@ -64,8 +64,15 @@ def _pair(figure: tuple[float, int] | None) -> tuple[str, str]:
     return ("—", "0") if figure is None else (f"{figure[0]:.1f}%", str(figure[1]))
 
 
-def _total(split: Split) -> tuple[float, int] | None:
-    return None if split.overall is None else (split.overall, split.rows)
+def accuracy_summary_rows(acc: Accuracy, overall: str = "overall") -> list[tuple[str, str, str, str, str]]:
+    """Per engine, then overall and TPOT: (name, fitted median, rows, held-out median, rows) as text."""
+    rows = [
+        (engine, *_pair(acc.fitted.by_engine.get(engine)), *_pair(acc.held_out.by_engine.get(engine)))
+        for engine in acc.by_engine
+    ]
+    rows.append((overall, *_pair(acc.fitted.overall_figure), *_pair(acc.held_out.overall_figure)))
+    rows.append(("TPOT (where measured)", *_pair(acc.fitted.tpot_figure), *_pair(acc.held_out.tpot_figure)))
+    return rows
 
 
 def accuracy_table(acc: Accuracy) -> RenderableType:
@@ -101,18 +108,7 @@ def accuracy_table(acc: Accuracy) -> RenderableType:
     summary = simple_table(
         "Median absolute error: on the rows the constants were fitted to, and on the rows held out of the fit",
         ["engine", "fitted", "rows", "held out", "rows "],
-        [
-            (engine, *_pair(acc.fitted.by_engine.get(engine)), *_pair(acc.held_out.by_engine.get(engine)))
-            for engine in acc.by_engine
-        ]
-        + [
-            ("overall", *_pair(_total(acc.fitted)), *_pair(_total(acc.held_out))),
-            (
-                "TPOT (where measured)",
-                *_pair((acc.fitted.tpot, acc.fitted.tpot_rows) if acc.fitted.tpot is not None else None),
-                *_pair((acc.held_out.tpot, acc.held_out.tpot_rows) if acc.held_out.tpot is not None else None),
-            ),
-        ],
+        accuracy_summary_rows(acc),
         right=(1, 2, 3, 4),
     )
     return Group(detail, summary)

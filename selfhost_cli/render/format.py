@@ -61,6 +61,14 @@ def signed_usd(change: float | None) -> str:
     return ("+" if change >= 0 else "−") + usd(abs(change))
 
 
+def first_source(source: str, limit: int) -> str:
+    """A source as a listing's cell: its first reference without the scheme, cut to `limit` with `…` when it is
+    longer or is not the whole source (the full text is in JSON)."""
+    first = source.split(";")[0].split(" (")[0].strip()
+    first = first.removeprefix("https://").removeprefix("http://").removeprefix("www.")
+    return first if len(first) <= limit and first == source else first[: limit - 1] + "…"
+
+
 def source_cell(source: str, limit: int) -> str:
     """A source as a table cell: its references (split at `;`) whole, as many as fit in `limit` characters, then
     `+N more`; one reference longer than the limit is cut with `…`. The full text is in JSON."""
