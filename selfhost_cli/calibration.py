@@ -6,7 +6,6 @@ import datetime as dt
 import functools
 import json
 import math
-import os
 import statistics
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -15,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from selfhost_cli.cache import cached
 from selfhost_cli.catalog import Catalog
 from selfhost_cli.catalog.schema import Sourced, Strict
 from selfhost_cli.deploy.deployment import generation_only
@@ -29,6 +29,7 @@ from selfhost_cli.deploy.estimate import (
 from selfhost_cli.deploy.sizing import TARGET_PEAK_UTILIZATION
 from selfhost_cli.enums import Engine, Precision
 from selfhost_cli.errors import InputFileError, UsageError
+from selfhost_cli.paths import default_calibration_path
 from selfhost_cli.yamlio import load_file, parse, validate
 
 Scenario = Literal["offline", "server", "online", "static_batch", "single_stream"]
@@ -73,9 +74,13 @@ class CalibrationFile(Strict):
 @functools.cache
 def bundled_rows() -> tuple[CalibrationRow, ...]:
     """The shipped calibration set, parsed once."""
-    ref = resources.files("selfhost_cli").joinpath("data", "calibration.yaml")
-    doc = parse(ref.read_text(encoding="utf-8"), "selfhost_cli/data/calibration.yaml")
-    return tuple(validate(CalibrationFile, doc, "calibration set").rows)
+    text = resources.files("selfhost_cli").joinpath("data", "calibration.yaml").read_text(encoding="utf-8")
+
+    def build() -> tuple[CalibrationRow, ...]:
+        doc = parse(text, "selfhost_cli/data/calibration.yaml")
+        return tuple(validate(CalibrationFile, doc, "calibration set").rows)
+
+    return cached("calibration", [text], build, tuple)
 
 
 # ---------------------------------------------------------------- predictions
@@ -277,12 +282,6 @@ class UserCalibration(Strict):
 class UserCalibrationFile(Strict):
     schema_version: Literal[1] = 1
     calibrations: list[UserCalibration] = Field(default_factory=list)
-
-
-def default_calibration_path() -> Path:
-    """~/.config/selfhost/calibration.yaml (or under $XDG_CONFIG_HOME)."""
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "selfhost" / "calibration.yaml"
 
 
 def load_user_calibration(path: Path | None) -> UserCalibrationFile:

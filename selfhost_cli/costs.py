@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 from collections.abc import Callable, Sequence
@@ -140,7 +141,20 @@ def autoscaled_replicas(
 
 def overflow_share(curve: Sequence[float], base_level: float) -> float:
     """Share of the day's traffic above `base_level` (in multiples of the mean): what a hybrid sends out."""
-    return sum(max(level - base_level, 0.0) for level in curve) / sum(curve)
+    levels, above_sums = _sorted_sums(tuple(curve))
+    i = bisect.bisect_right(levels, base_level)  # levels[i:] lie above the base
+    return max(above_sums[i] - base_level * (len(levels) - i), 0.0) / above_sums[0]
+
+
+@functools.lru_cache(maxsize=64)
+def _sorted_sums(curve: tuple[float, ...]) -> tuple[list[float], list[float]]:
+    """The curve's levels ascending with the sum of each tail (`above_sums[i]` = sum of levels[i:]): the hybrid
+    split asks for the share above hundreds of bases of one curve, each now a bisection, not a pass."""
+    levels = sorted(curve)
+    above_sums = [0.0] * (len(levels) + 1)
+    for i in range(len(levels) - 1, -1, -1):
+        above_sums[i] = above_sums[i + 1] + levels[i]
+    return levels, above_sums
 
 
 # ---------------------------------------------------------------- break-even
@@ -176,7 +190,7 @@ def breakeven_volume(
         return low
     lo: float = last_dearer
     hi: float = grid[grid.index(last_dearer) + 1]
-    for _ in range(50):
+    while hi - lo > 0.01:  # a hundredth of a token/day (~30 halvings): the JSON's whole tokens are exact
         mid = math.sqrt(lo * hi)
         if dearer(mid):
             lo = mid

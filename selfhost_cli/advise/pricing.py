@@ -237,10 +237,11 @@ GOLDEN = (5**0.5 - 1) / 2
 
 def _convex_min(f: Callable[[float], float], low: float, high: float) -> float:
     """Minimiser of a convex function on [low, high] by golden-section search: one new evaluation a round,
-    the bracket shrinking to 0.618^n of the range (n = 50: below a millionth of a replica at 10^6)."""
+    the bracket shrinking by 0.618 a round until it is a millionth of a replica wide (of the range, at
+    millions of replicas)."""
     a, b = high - GOLDEN * (high - low), low + GOLDEN * (high - low)
     fa, fb = f(a), f(b)
-    for _ in range(50):
+    while high - low > 1e-6 * max(1.0, high):  # relative at large fleets: floats run out of digits
         if fa <= fb:
             high, b, fb = b, a, fa
             a = high - GOLDEN * (high - low)

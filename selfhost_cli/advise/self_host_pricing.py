@@ -235,4 +235,13 @@ def self_host_usd_at(
     if gpu_only:
         cand = replace(cand, spare_replicas=0)
         s = s.model_copy(update={"ops_fte": 0.0, "other_monthly_usd": 0.0})
-    return price_self_host(cand, work.at_volume(tokens_per_day), s).monthly_usd
+    return self_host_monthly_usd(cand, work.at_volume(tokens_per_day), s)
+
+
+def self_host_monthly_usd(cand: SelfHostCandidate, work: Workload, s: SelfHosting) -> float | None:
+    """`price_self_host(...).monthly_usd` without the capacity plan and the decision's bounds: what the
+    break-even searches and charts evaluate at hundreds of volumes."""
+    if isinstance(cand.plans, Infeasible) or cand.hourly is None:
+        return None
+    items = [*gpu_items(cand, fleet(cand, cand.plans, work)), *people_items(s)]
+    return sum(i.monthly_usd for i in items)

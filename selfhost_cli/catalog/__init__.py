@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
+from selfhost_cli.cache import cached
 from selfhost_cli.catalog.schema import (
     ApiCatalogFile,
     ApiOffering,
@@ -135,12 +136,20 @@ _BUNDLED: dict[str, type[ModelCatalogFile | GpuCatalogFile | ApiCatalogFile]] = 
 
 @functools.cache
 def bundled() -> Catalog:
-    """The catalogs shipped in the package, parsed once."""
+    """The catalogs shipped in the package, parsed once (and kept validated in the user's cache between
+    runs: selfhost_cli.cache)."""
+    texts = {
+        name: resources.files("selfhost_cli.catalog").joinpath("data", f"{name}.yaml").read_text(encoding="utf-8")
+        for name in _BUNDLED
+    }
+    return cached("catalog", list(texts.values()), lambda: _parse_bundled(texts), Catalog)
+
+
+def _parse_bundled(texts: dict[str, str]) -> Catalog:
     parts: dict[str, dict[str, object]] = {}
     facility: Facility | None = None
     for name, schema in _BUNDLED.items():
-        ref = resources.files("selfhost_cli.catalog").joinpath("data", f"{name}.yaml")
-        doc = parse(ref.read_text(encoding="utf-8"), f"selfhost_cli/catalog/data/{name}.yaml")
+        doc = parse(texts[name], f"selfhost_cli/catalog/data/{name}.yaml")
         loaded = validate(schema, doc, "catalog")
         entries = getattr(loaded, name)
         ids = [e.id for e in entries]

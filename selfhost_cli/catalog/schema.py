@@ -13,7 +13,7 @@ from selfhost_cli.enums import Confidence, Precision, Pricing
 class Strict(BaseModel):
     """Base for every catalog and profile model: no unknown keys, immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built on first use: start-up
 
 
 class Sourced(Strict):

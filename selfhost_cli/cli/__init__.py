@@ -321,10 +321,17 @@ def init_cmd(
 
 def _engines(path: Path | None) -> EngineSet:
     """The engine constants with the user's calibration file (or the default one) applied."""
+    env = os.environ.get("SELFHOST_CALIBRATION")
+    given = path or (Path(env) if env else None)
+    from selfhost_cli.paths import default_calibration_path
+
+    if given is None and not default_calibration_path().exists():
+        from selfhost_cli.deploy.engines import BUNDLED_ENGINES
+
+        return BUNDLED_ENGINES  # nothing to read: the calibration module (and its schemas) stay unloaded
     from selfhost_cli import calibration as cal
 
-    env = os.environ.get("SELFHOST_CALIBRATION")
-    return cal.engine_set(cal.load_user_calibration(path or (Path(env) if env else None)))
+    return cal.engine_set(cal.load_user_calibration(given))
 
 
 # Options accepted anywhere on the line: whether each takes a value, and where Typer reads it — before the

@@ -134,6 +134,7 @@ def calibrate_import_cmd(
     from selfhost_cli.advise.candidates import default_precision
     from selfhost_cli.deploy.engines import BUNDLED_ENGINES
     from selfhost_cli.deploy.estimate import Setup
+    from selfhost_cli.paths import default_calibration_path
     from selfhost_cli.render import json_ as jr
     from selfhost_cli.render import table as tr
     from selfhost_cli.render.format import value
@@ -172,7 +173,7 @@ def calibrate_import_cmd(
         predicted_before_output_tokens_per_s=before,
         fitted_at=dt.date.today(),
     )
-    target = save or cal.default_calibration_path()
+    target = save or default_calibration_path()
     cal.save_user_calibration(target, entry)
     payload = {
         "calibration_file": str(target),
