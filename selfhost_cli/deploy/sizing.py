@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -222,13 +224,13 @@ def fleet_for_peak(
     (and never below one)."""
     least = max(1, min_replicas)
     scale = serving_needed(plan, peak_output_tokens_per_s)  # replicas at the peak, fractional
-    whole_sum, frac_sum, floor = 0, 0.0, math.inf
-    for level in levels:  # one pass (called for every layout at every volume a search tries)
+    values, counts, lowest = _distinct(tuple(levels))
+    whole_sum, frac_sum = 0, 0.0
+    for level, count in zip(values, counts):  # called for every layout at every volume a search tries
         n = level * scale
-        w = max(least, math.ceil(n - 1e-9))
-        whole_sum += w
-        frac_sum += n if n > least else least
-        floor = min(floor, w)
+        whole_sum += count * max(least, math.ceil(n - 1e-9))
+        frac_sum += count * (n if n > least else least)
+    floor = max(least, math.ceil(lowest * scale - 1e-9))
     whole = whole_sum / len(levels)
     frac = frac_sum / len(levels)
     peak = max(least, _whole(scale))
@@ -243,6 +245,14 @@ def fleet_for_peak(
         (frac + spare) * g,
         (floor + spare) * g,
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _distinct(levels: tuple[float, ...]) -> tuple[tuple[float, ...], tuple[int, ...], float]:
+    """A day's levels once each with how often they occur (a daily curve repeats most of its values), and
+    the lowest."""
+    counted = collections.Counter(levels)
+    return tuple(counted), tuple(counted.values()), min(levels)
 
 
 def fixed_fleet(plan: ReplicaPlan, gpus: int, peak_output_tokens_per_s: float) -> Fleet:
