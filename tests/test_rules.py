@@ -183,7 +183,12 @@ def test_a_model_that_cannot_fit_excludes_its_option_and_hybrids():
 def test_quality_gap_is_stated_with_its_source():
     ev = run(make(models={"self_hosted": "llama-3.3-70b", "api": ["openai/gpt-4.1"]}))
     (f,) = by_rule(ev.findings, "quality")
-    assert "openai/gpt-4.1 1414 vs llama-3.3-70b 1318" in f.message and "96 points" in f.message
+    api = bundled().apis["openai/gpt-4.1"].quality
+    own = bundled().models["llama-3.3-70b"].quality
+    assert api is not None and own is not None
+    gap = round(api.score - own.score)
+    assert f"openai/gpt-4.1 {api.score:.0f} vs llama-3.3-70b {own.score:.0f}" in f.message
+    assert f"({gap} points" in f.message and gap > 35  # a gap the rule must state (same tier is ±35)
     assert "lmarena" in f.evidence and "huggingface.co/datasets/lmarena-ai" in f.evidence
 
 
