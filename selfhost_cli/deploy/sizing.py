@@ -226,7 +226,7 @@ def fleet_for_peak(
     scale = serving_needed(plan, peak_output_tokens_per_s)  # replicas at the peak, fractional
     values, counts, lowest = _distinct(tuple(levels))
     whole_sum, frac_sum = 0, 0.0
-    for level, count in zip(values, counts):  # called for every layout at every volume a search tries
+    for level, count in zip(values, counts, strict=True):  # called for every layout at every volume a search tries
         n = level * scale
         whole_sum += count * max(least, math.ceil(n - 1e-9))
         frac_sum += count * (n if n > least else least)
