@@ -247,19 +247,16 @@ def accuracy(
 
 def expected_error_pct(held_out: Split, engine: str, fallback: float) -> tuple[float, str]:
     """The error to state for an engine: the median over every held-out row, or the engine's own held-out
-    median when it rests on enough rows and is higher (a handful of rows from a few setups must not promise
-    less than the whole held-out set shows); `fallback` with no held-out rows. With the basis in words."""
+    median when that is higher (a new setup must not be promised less than the whole held-out set shows, nor
+    less than the engine's own held-out rows show, however few); `fallback` with no held-out rows. With the
+    basis in words."""
     if held_out.overall is None:
         return fallback, "no held-out rows"
     own = held_out.by_engine.get(engine)
-    if own and own[1] >= MIN_HELD_OUT_ROWS and own[0] >= held_out.overall:
+    if own and own[0] >= held_out.overall:
         return own[0], f"held-out median of {own[1]} {engine} rows"
     mine = f"{engine}'s own {own[0]:.1f}% on {own[1]}" if own else f"{engine} has 0"
     return held_out.overall, f"held-out median of all {held_out.rows} rows ({mine})"
-
-
-# An engine's own held-out median is stated only when it rests on at least this many rows.
-MIN_HELD_OUT_ROWS = 5
 
 
 # ---------------------------------------------------------------- users' calibrations

@@ -114,6 +114,11 @@ def estimate_report(
         )
     if model.modelled_on:
         warnings.append(f"{model.id} is not a release: modelled on {model.modelled_on}'s architecture")
-    return EstimateReport(
-        estimate_deployment(setup, total, input_tokens, output_tokens, concurrency), model, gpu, warnings
-    )
+    est = estimate_deployment(setup, total, input_tokens, output_tokens, concurrency)
+    if est.running is not None and est.running < est.concurrency:
+        warnings.append(
+            f"{engine.engine.value} decodes at most {engine.max_batch} sequences at once per replica (its default "
+            f"batch limit): of {est.concurrency:g} concurrent requests, {est.concurrency - est.running:g} wait; "
+            f"throughput and TPOT are those of {est.running:g} running"
+        )
+    return EstimateReport(est, model, gpu, warnings)

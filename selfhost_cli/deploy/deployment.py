@@ -32,6 +32,7 @@ class Estimate:
     memory: Memory
     state: SteadyState | None
     decode_step_ms: float | None
+    running: float | None = None  # sequences decoded at once (whole deployment): the concurrency, or the batch limit
 
     @property
     def output_tokens_per_s(self) -> float:
@@ -83,8 +84,11 @@ def estimate_deployment(
         return Estimate(
             setup, gpus, replicas, input_tokens, output_tokens, per_replica * replicas, False, why_not, mem, None, None
         )
-    state = steady_state(setup, input_tokens, output_tokens, per_replica)
-    decode = step(setup, per_replica, input_tokens + output_tokens / 2).total_ms
+    # An engine runs at most its batch limit at once; requests beyond it wait their turn (llama-server's slots,
+    # vLLM's max_num_seqs): throughput and TPOT are those of the batch it runs.
+    running = min(per_replica, setup.engine.max_batch * setup.lanes)
+    state = steady_state(setup, input_tokens, output_tokens, running)
+    decode = step(setup, running, input_tokens + output_tokens / 2).total_ms
     return Estimate(
         setup,
         gpus,
@@ -97,6 +101,7 @@ def estimate_deployment(
         mem,
         state,
         decode,
+        running * replicas,
     )
 
 

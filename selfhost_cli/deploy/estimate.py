@@ -28,6 +28,9 @@ from selfhost_cli.enums import Precision
 
 # GPU memory sizes are sold in binary units: an "80 GB" H100 has 80 GiB (nvidia-smi: 81,559 MiB).
 BYTES_PER_CATALOG_GB = 2**30
+# No serving stack's matmuls reach the spec sheet's dense peak: the best published GEMM rates on Hopper are
+# ~80% of it (cuBLAS FP8/BF16 large-shape benchmarks), so a fitted compute factor is never taken beyond that.
+MAX_COMPUTE_SHARE = 0.8
 
 
 def weight_bytes_per_gpu(setup: Setup) -> float:
@@ -290,7 +293,7 @@ def step(
     moe_extra = expert * (1 / hw.moe_efficiency - 1)
     decode_flops = d * (flops_per_token(model, context_tokens) + moe_extra)
     prefill_flops = p * (flops_per_token(model, prefill_context_tokens) + moe_extra)
-    rate = peak * setup.prefill_efficiency * sw
+    rate = peak * min(setup.prefill_efficiency * sw * setup.engine.compute_ratio, MAX_COMPUTE_SHARE)
     compute_ms = (decode_flops * hw.prefill_efficiency / hw.decode_compute_efficiency + prefill_flops) / rate * 1000
     q = hw.overlap_p
     overlap_ms = (memory_ms**q + compute_ms**q) ** (1 / q)
