@@ -153,6 +153,10 @@ def memory(setup: Setup, input_tokens: float, output_tokens: float, longest_toke
     """
     weights_gb = weight_bytes_per_gpu(setup) / 1e9
     usable = setup.usable_memory_gb
+    if setup.engine.reserve_of_free and weights_gb < setup.device_gb:
+        # TensorRT-LLM sizes its KV pool as a fraction of the memory left once the weights are loaded
+        # (KvCacheConfig.free_gpu_memory_fraction, default 0.9), not of the whole card as vLLM and SGLang do.
+        usable = weights_gb + (setup.device_gb - weights_gb) * (1 - setup.engine.reserve_fraction)
     reserve = setup.device_gb - usable
     kv_gb = max(usable - weights_gb, 0.0)  # never negative: weights that do not fit leave no KV cache
     full = max(input_tokens + output_tokens, longest_tokens)
