@@ -287,6 +287,30 @@ def test_memory_worked_example_llama_3_1_8b_on_h100_vllm():
     assert mem.fits
 
 
+def test_trtllm_kv_pool_is_a_share_of_the_memory_the_weights_leave():
+    # TensorRT-LLM: KV = 0.9 × (device − weights); vLLM: KV = 0.9 × device − weights. 70B FP8 on one 80 GB H100.
+    s = Setup(model("llama-3.1-70b"), gpu("h100-sxm"), Precision.FP8, ENGINES[Engine.TRTLLM], 1)
+    v = Setup(model("llama-3.1-70b"), gpu("h100-sxm"), Precision.FP8, ENGINES[Engine.VLLM], 1)
+    trt, vllm = memory(s, 128, 128), memory(v, 128, 128)
+    device = 80 * 2**30 / 1e9
+    assert trt.kv_cache_gb == pytest.approx(0.9 * (device - trt.weights_gb))
+    assert vllm.kv_cache_gb == pytest.approx(0.9 * device - vllm.weights_gb)
+    assert trt.kv_cache_gb > 2 * vllm.kv_cache_gb  # weights fill the card: the two rules differ most here
+    assert trt.reserve_gb == pytest.approx(device - trt.weights_gb - trt.kv_cache_gb)
+
+
+def test_concurrency_beyond_the_engine_batch_limit_queues_and_says_so():
+    report = estimate_report(
+        model("llama-3.1-8b"), gpu("h100-sxm"), Precision.FP8, ENGINES[Engine.LLAMA_CPP], 1, 1, 1000, 200, 32
+    )
+    assert report.estimate.running == ENGINES[Engine.LLAMA_CPP].max_batch
+    assert any("wait" in w and "at most 8" in w for w in report.warnings)
+    capped = estimate_report(
+        model("llama-3.1-8b"), gpu("h100-sxm"), Precision.FP8, ENGINES[Engine.LLAMA_CPP], 1, 1, 1000, 200, 8
+    )
+    assert report.estimate.output_tokens_per_s == pytest.approx(capped.estimate.output_tokens_per_s)
+
+
 def test_405b_bf16_does_not_fit_one_h100():
     mem = memory(setup("llama-3.1-405b"), 1000, 200)
     assert mem.weights_gb == pytest.approx(810, rel=0.01)  # 405e9 × 2 B
