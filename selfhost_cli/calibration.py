@@ -254,6 +254,8 @@ def expected_error_pct(held_out: Split, engine: str, fallback: float) -> tuple[f
         return fallback, "no held-out rows"
     own = held_out.by_engine.get(engine)
     if own and own[0] >= held_out.overall:
+        if own[1] == 1:
+            return own[0], f"the error of its one held-out {engine} row"
         return own[0], f"held-out median of {own[1]} {engine} rows"
     mine = f"{engine}'s own {own[0]:.1f}% on {own[1]}" if own else f"{engine} has 0"
     return held_out.overall, f"held-out median of all {held_out.rows} rows ({mine})"

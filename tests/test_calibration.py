@@ -55,8 +55,9 @@ CATALOG = bundled()
 # estimator can only get better. Values at the time of writing (2026-12-02: each engine fitted to its own rows,
 # TGI's first family fitted, TRT-LLM and llama.cpp with a compute ratio, TRT-LLM's KV pool of the free memory):
 #   fitted rows: overall 9.25 on 48; vllm 8.51, sglang 5.26, lmdeploy 4.69, llama.cpp 10.82, trtllm 4.67, tgi 20.29
-#   held-out rows: overall 12.57 on 35 (trtllm 12.57 on 17, vllm 8.62 on 11, tgi 60.28 on 3, llama.cpp 3.66 on 4);
-#   all rows 9.6. (Before, 2026-12-01: fitted 6.61 on 42, held out 25.5 on 41.)
+#   held-out rows: overall 14.52 on 36 (trtllm 12.57 on 17, vllm 8.62 on 11, tgi 60.28 on 3, llama.cpp 3.66 on 4,
+#   sglang 47.34 on its 1 batch-1 row; 12.57 on 35 before that row was added); all rows 9.97.
+#   (Before, 2026-12-01: fitted 6.61 on 42, held out 25.5 on 41.)
 MAX_FITTED_ERROR_PCT = 10.8
 MAX_ENGINE_ERROR_PCT = {  # on the fitted rows
     "vllm": 10.0,
@@ -66,8 +67,8 @@ MAX_ENGINE_ERROR_PCT = {  # on the fitted rows
     "trtllm": 6.2,
     "tgi": 21.8,
 }
-MAX_VALIDATE_ERROR_PCT = 12.6  # the held-out median today (12.57% over 35 rows): it may only improve
-MAX_OVERALL_ERROR_PCT = 11.1  # every row, fitted and held out (9.6%)
+MAX_VALIDATE_ERROR_PCT = 14.6  # the held-out median today (14.52% over 36 rows): it may only improve
+MAX_OVERALL_ERROR_PCT = 11.5  # every row, fitted and held out (9.97%)
 # Engine x source family held out of the fit (selfhost_cli/data/calibration.yaml header): whole families, so
 # that the held-out rows are as independent of the fitted ones as the data allows.
 HELD_OUT_FAMILIES = {
@@ -80,6 +81,8 @@ HELD_OUT_FAMILIES = {
     ("vllm", "dstackai/benchmarks"),
     ("vllm", "blogs.oracle.com/cloud-infrastructure/post/serving-llama-31-405b-model-with-amd-mi300x-gpus"),
     ("vllm", "amd.com/zh-cn/developer/resources/rocm-hub/dev-ai/performance-results.html"),
+    # 2026-12-02: SGLang's first batch-1 row (the EAGLE-3 paper's baseline), a new family
+    ("sglang", "arxiv.org/abs/2503.01840"),
 }
 
 
