@@ -41,6 +41,8 @@ class EstimateReport:
             "input_tokens": e.input_tokens,
             "output_tokens": e.output_tokens,
             "concurrency": round(e.concurrency, 2),
+            # what decodes at once: the concurrency, or the engine's batch limit × replicas when it is lower
+            "running_concurrency": round(e.concurrency if e.running is None else e.running, 2),
             "fits": e.fits,
             "why_not": e.why_not,
             "output_tokens_per_s": round(tps, 1),
