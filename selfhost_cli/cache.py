@@ -30,16 +30,24 @@ T = TypeVar("T")
 KEEP = 8  # files of one kind kept; older ones (other versions, edited catalogs) are removed
 
 
+# The code that defines and builds what is cached: an edit to any of it (a new field, a changed validator, in a
+# development checkout where the version does not move) names a new file.
+CODE = ("catalog/__init__.py", "catalog/schema.py", "enums.py", "yamlio.py", "calibration.py", "cache.py")
+
+
 def key(texts: Sequence[str]) -> str:
-    """A name for what these inputs build, with this selfhost, pydantic and Python."""
+    """A name for what these inputs build, with this selfhost (its version and the code above), pydantic and
+    Python."""
     import pydantic
 
     from selfhost_cli import __version__
 
     h = hashlib.sha256(f"{__version__}\0{pydantic.VERSION}\0{sys.version}\0".encode())
-    for text in texts:
-        h.update(len(text).to_bytes(8, "little"))
-        h.update(text.encode("utf-8"))
+    package = Path(__file__).parent
+    parts = [text.encode("utf-8") for text in texts] + [(package / name).read_bytes() for name in CODE]
+    for data in parts:
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
     return h.hexdigest()[:32]
 
 
@@ -48,7 +56,11 @@ def cached(kind: str, texts: Sequence[str], build: Callable[[], T], expect: type
     folder = cache_dir()
     if folder is None:
         return build()
-    path = folder / f"{kind}-{key(texts)}.pickle"
+    try:
+        name = key(texts)
+    except OSError:  # the sources are not there to fingerprint (a bytecode-only install): no cache
+        return build()
+    path = folder / f"{kind}-{name}.pickle"
     found = _read(path, expect)
     if found is not None:
         return cast(T, found)  # an instance of `expect`, built by `build` from these texts

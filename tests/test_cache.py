@@ -91,3 +91,12 @@ def test_the_cached_catalog_equals_a_fresh_parse(folder: Path) -> None:
     assert isinstance(again, Catalog) and again is not first
     assert again == first
     assert again.gpus["h100-sxm"].prices == first.gpus["h100-sxm"].prices
+
+
+def test_an_edit_to_the_code_that_builds_the_catalog_names_a_new_file(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = cache.key(_texts())
+    monkeypatch.setattr(cache, "CODE", (*cache.CODE, "paths.py"))  # as if another source had changed
+    assert cache.key(_texts()) != before
+    assert all((Path(cache.__file__).parent / name).is_file() for name in cache.CODE)
