@@ -190,7 +190,7 @@ def breakeven_volume(
         return low
     lo: float = last_dearer
     hi: float = grid[grid.index(last_dearer) + 1]
-    while hi - lo > 0.01:  # a hundredth of a token/day (~30 halvings): the JSON's whole tokens are exact
+    while hi - lo > max(0.01, hi * 1e-12):  # a hundredth of a token/day (~30 halvings): whole tokens exact
         mid = math.sqrt(lo * hi)
         if dearer(mid):
             lo = mid
