@@ -657,6 +657,38 @@ def test_every_price_row_cites_a_source_a_reader_can_open(cat: Catalog) -> None:
             assert re.search(r"https?://|[\w.-]+\.[a-z]{2,}/|[\w.-]+/[\w.-]+", p.source), (g.id, p.provider, p.source)
 
 
+def _sources(obj: object, where: str) -> list[tuple[str, str]]:
+    """Every `source` field anywhere under a catalog entry (prices, specs, purchases, quality, capabilities, ...)."""
+    from pydantic import BaseModel
+
+    found: list[tuple[str, str]] = []
+    if isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            value = getattr(obj, name)
+            if name == "source" and isinstance(value, str):
+                found.append((where, value))
+            else:
+                found += _sources(value, f"{where}.{name}")
+    elif isinstance(obj, (list, tuple)):
+        for i, item in enumerate(obj):
+            found += _sources(item, f"{where}[{i}]")
+    elif isinstance(obj, dict):
+        for k, item in obj.items():
+            found += _sources(item, f"{where}.{k}")
+    return found
+
+
+def test_every_source_in_every_catalog_is_one_a_reader_can_open(cat: Catalog) -> None:
+    """Issue 10's done-when: every row's source opens — a public URL or an `owner/repo path`, never a private file,
+    for GPU specs and prices, purchases, power, API prices, retirements, capabilities, quality and model facts."""
+    entries = [*cat.gpus.values(), *cat.apis.values(), *cat.models.values()]
+    sources = [s for e in entries for s in _sources(e, e.id)]
+    assert len(sources) > 500  # it walked the nested rows, not only the entries
+    for where, source in sources:
+        assert "shared/reference" not in source and not source.startswith("reference/"), (where, source)
+        assert re.search(r"https?://|[\w.-]+\.[a-z]{2,}/|[\w.-]+/[\w.-]+", source), (where, source)
+
+
 @pytest.mark.parametrize(("model_id", "body_b"), [("deepseek-v3", 15.2), ("kimi-k2", 9.5), ("qwen3-235b-a22b", 6.7)])
 def test_sparse_moe_reads_its_real_dense_share_every_step(cat: Catalog, model_id: str, body_b: float) -> None:
     """What every decode step reads besides the routed experts comes from the architecture: a floor at 5% of the
