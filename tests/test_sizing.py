@@ -129,6 +129,25 @@ def test_fleet_for_peak_best_picks_fewest_gpus():
     assert plan.tp == 1 and fleet.gpus == 2
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    caps=st.lists(st.floats(10.0, 1e4), min_size=4, max_size=4),
+    peak=st.floats(0.0, 1e6),
+    spare=st.integers(0, 1),
+    least=st.integers(1, 3),
+    levels=st.lists(st.floats(0.05, 1.0), min_size=1, max_size=24),
+)
+def test_pruning_dominated_layouts_never_changes_the_choice(caps, peak, spare, least, levels):
+    from selfhost_cli.deploy.sizing import undominated
+
+    plans = [fake_plan(tp, cap) for tp, cap in zip((1, 2, 4, 8), caps, strict=True)]
+    everything = [fleet_for_peak(p, peak, spare, tuple(levels), least) for p in plans]
+    best = min(everything, key=lambda f: (f.mean_gpus, f.plan.gpus))
+    chosen = fleet_for_peak_best(plans, peak, spare, tuple(levels), least)
+    assert (chosen.plan.tp, chosen.mean_gpus) == (best.plan.tp, best.mean_gpus)
+    assert chosen.plan in undominated(plans)
+
+
 def test_fleet_for_peak_best_ties_go_to_smaller_tp():
     # both layouts need 2 GPUs for this peak: TP1 (2 replicas, no spare) and TP2 (1 replica)
     fleet = fleet_for_peak_best([fake_plan(1, 100.0), fake_plan(2, 200.0)], 150.0, spare=0)
