@@ -290,14 +290,17 @@ def plot_advice(advice: Advice, path: Path) -> None:
 
 
 def _render_advice(advice: Advice, fmt: Format, tag: str | None = None) -> str:
-    from selfhost_cli.render import json_ as jr
-    from selfhost_cli.render import markdown as md
-    from selfhost_cli.render import table as tr
-
+    # each renderer is imported only for its format (start-up: the table view needs neither JSON nor Markdown)
     if fmt is Format.JSON:
+        from selfhost_cli.render import json_ as jr
+
         return jr.dumps(jr.envelope("advise", jr.advice_payload(advice), advice.warnings, advice.prices_as_of))
     if fmt is Format.MARKDOWN:
+        from selfhost_cli.render import markdown as md
+
         return pr_markdown("advise", tag, md.advice_markdown(advice))
+    from selfhost_cli.render import table as tr
+
     return render_table(tr.advice_view(advice))
 
 
