@@ -2,8 +2,9 @@
 300 KB of YAML before it starts (issue 8's start-up budget).
 
 What is cached is a pickle of the validated objects, named by a hash of everything it was built from: the
-source texts, selfhost's version, pydantic's and Python's. A changed catalog, a new release or another
-Python gets a new file; nothing is ever read back for different inputs. The cache is only a speed-up: a
+source texts, the code that defines and builds the objects (`CODE`), selfhost's version, pydantic's and
+Python's. A changed catalog, an edited checkout, a new release or another Python gets a new file; nothing is
+ever read back for different inputs. The cache is only a speed-up: a
 file that cannot be read, written or trusted is ignored and the catalogs are parsed as before.
 
 Where: `$SELFHOST_CACHE_DIR`, else `$XDG_CACHE_HOME/selfhost`, else `~/.cache/selfhost`. `SELFHOST_NO_CACHE=1`

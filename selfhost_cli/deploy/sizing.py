@@ -282,7 +282,6 @@ def undominated(plans: Sequence[ReplicaPlan]) -> list[ReplicaPlan]:
     equal or lower floor, at every level and peak (by a margin of 1e-6, so the rounding in `fleet_for_peak`
     cannot tip it). Pruning them leaves `fleet_for_peak_best`'s answer as it was, at a fraction of the work the
     break-even searches do at hundreds of volumes."""
-
     if isinstance(plans, tuple):  # a candidate's layouts, asked again at every volume: worked out once
         hit = _UNDOMINATED.get(id(plans))
         if hit is not None and hit[0] is plans:
