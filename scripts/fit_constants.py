@@ -16,7 +16,7 @@ from importlib import resources
 import yaml
 
 from selfhost_cli import catalog
-from selfhost_cli.calibration import accuracy, bundled_rows
+from selfhost_cli.calibration import accuracy, bundled_rows, same_setup
 from selfhost_cli.deploy.engines import ENGINES, HARDWARE, Hardware
 from selfhost_cli.deploy.estimate import Setup, step
 from selfhost_cli.enums import Precision
@@ -115,8 +115,7 @@ def compared_rows(rows) -> tuple:
     must keep their published order (issue 11: engines rank as they do in published comparisons)."""
     groups: dict[tuple, list] = {}
     for r in rows:
-        key = (r.gpu, r.gpus, r.model, r.precision, r.scenario, r.input_tokens, r.output_tokens, r.concurrency)
-        groups.setdefault(key, []).append(r)
+        groups.setdefault(same_setup(r), []).append(r)
     return tuple(r for group in groups.values() if len({r.engine for r in group}) > 1 for r in group)
 
 
@@ -124,8 +123,7 @@ def keeps_order(cat, pairs, engines, hw) -> bool:
     by_setup: dict[tuple, list] = {}
     for p in accuracy(cat, pairs, engines, hw).predictions:
         r = p.row
-        key = (r.gpu, r.gpus, r.model, r.precision, r.scenario, r.input_tokens, r.output_tokens, r.concurrency)
-        by_setup.setdefault(key, []).append(p)
+        by_setup.setdefault(same_setup(r), []).append(p)
     for ps in by_setup.values():
         measured = [p.row.engine for p in sorted(ps, key=lambda p: p.row.measured_output_tokens_per_s)]
         predicted = [p.row.engine for p in sorted(ps, key=lambda p: p.predicted_output_tokens_per_s or 0.0)]

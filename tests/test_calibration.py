@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from selfhost_cli.benchfile import read_bench
 from selfhost_cli.calibration import (
     UserCalibration,
     accuracy,
@@ -18,7 +19,7 @@ from selfhost_cli.calibration import (
     engine_set,
     fit_efficiency,
     load_user_calibration,
-    read_bench,
+    same_setup,
     save_user_calibration,
     source_family,
 )
@@ -291,7 +292,7 @@ def test_read_bench_vllm_append_result_reads_the_last_run(tmp_path):
     ],
 )
 def test_the_model_a_benchmark_file_names(name, model):
-    from selfhost_cli.calibration import catalog_model_for
+    from selfhost_cli.benchfile import catalog_model_for
 
     assert catalog_model_for(name, CATALOG) == model
 
@@ -508,8 +509,7 @@ def test_published_engine_comparisons_are_reproduced_in_their_order(acc):
         r = p.row
         if p.predicted_output_tokens_per_s is None or r.engine is None:
             continue
-        key = (r.gpu, r.gpus, r.model, r.precision, r.scenario, r.input_tokens, r.output_tokens, r.concurrency)
-        groups.setdefault(key, []).append(p)
+        groups.setdefault(same_setup(r), []).append(p)
     compared = [ps for ps in groups.values() if len({p.row.engine for p in ps}) > 1]
     assert len(compared) >= 2
     for ps in compared:

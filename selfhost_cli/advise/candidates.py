@@ -13,7 +13,7 @@ from selfhost_cli.catalog.schema import ApiOffering, Capabilities, GpuSpec, Mode
 from selfhost_cli.costs import ApiPrices
 from selfhost_cli.deploy.engines import EngineProfile, EngineSet
 from selfhost_cli.deploy.search import Found, LayoutCache, Market, SearchResult, Target, search
-from selfhost_cli.deploy.sizing import Infeasible, ReplicaPlan
+from selfhost_cli.deploy.sizing import Infeasible, ReplicaPlan, undominated
 from selfhost_cli.enums import Confidence, Precision, Pricing, QualityPolicy, Redundancy, Residency
 from selfhost_cli.profile import InlineApi, Profile, SelfHosting
 
@@ -65,6 +65,7 @@ class SelfHostCandidate:
     tiers: tuple[Pricing, ...] = ()  # what the search was asked to compare
     gpus_searched: tuple[str, ...] = ()
     fallback: Found | None = None  # infeasible as configured: the cheapest plan with the GPU choice left open
+    fleet_plans: tuple[ReplicaPlan, ...] = ()  # the layouts a fleet for some peak could pick (sizing.undominated)
 
     @property
     def id(self) -> str:
@@ -309,6 +310,7 @@ def self_host_candidate(
         owned,
         elastic if levels != (1.0,) else None,
         gpus_searched=named,
+        fleet_plans=tuple(undominated(best.plans)),  # worked out once: the break-even searches ask at every volume
         **common,  # type: ignore[arg-type]
     )
 

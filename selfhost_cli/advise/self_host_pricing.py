@@ -138,7 +138,7 @@ def fleet(cand: SelfHostCandidate, plans: tuple[ReplicaPlan, ...], work: Workloa
     if cand.fixed_gpus:
         return fixed_fleet_best(plans, cand.fixed_gpus, peak)
     levels = cand.levels if cand.follows_demand else (1.0,)
-    return fleet_for_peak_best(plans, peak, cand.spare_replicas, levels, cand.min_replicas)
+    return fleet_for_peak_best(cand.fleet_plans or plans, peak, cand.spare_replicas, levels, cand.min_replicas)
 
 
 def capacity(cand: SelfHostCandidate, f: Fleet, work: Workload) -> Capacity:

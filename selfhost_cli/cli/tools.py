@@ -132,6 +132,7 @@ def calibrate_import_cmd(
     """Fit engine efficiency from a vllm bench serve, genai-perf or AIPerf result and save a user calibration."""
     from selfhost_cli import calibration as cal
     from selfhost_cli.advise.candidates import default_precision
+    from selfhost_cli.benchfile import catalog_model_for, read_bench
     from selfhost_cli.deploy.engines import BUNDLED_ENGINES
     from selfhost_cli.deploy.estimate import Setup
     from selfhost_cli.paths import default_calibration_path
@@ -146,9 +147,9 @@ def calibrate_import_cmd(
     spec_gpu = cat.gpu(gpu)
     if model is not None:
         cat.model(model)
-    bench = cal.read_bench(file)
+    bench = read_bench(file)
     if model is None:
-        model = cal.catalog_model_for(bench.model_name, cat)
+        model = catalog_model_for(bench.model_name, cat)
         if model is None:
             named = f"names '{bench.model_name}'" if bench.model_name else "does not name its model"
             raise UsageError(

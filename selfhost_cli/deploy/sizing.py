@@ -282,23 +282,10 @@ def undominated(plans: Sequence[ReplicaPlan]) -> list[ReplicaPlan]:
     equal or lower floor, at every level and peak (by a margin of 1e-6, so the rounding in `fleet_for_peak`
     cannot tip it). Pruning them leaves `fleet_for_peak_best`'s answer as it was, at a fraction of the work the
     break-even searches do at hundreds of volumes."""
-    if isinstance(plans, tuple):  # a candidate's layouts, asked again at every volume: worked out once
-        hit = _UNDOMINATED.get(id(plans))
-        if hit is not None and hit[0] is plans:
-            return hit[1]
     rated = [(p, p.gpus, p.planned_output_tokens_per_s / p.gpus) for p in plans]
-    kept = [
+    return [
         b for b, gb, rb in rated if not any(ga < gb and gb % ga == 0 and ra >= rb * (1 + 1e-6) for _, ga, ra in rated)
     ]
-    if isinstance(plans, tuple):
-        if len(_UNDOMINATED) > 4096:
-            _UNDOMINATED.clear()
-        _UNDOMINATED[id(plans)] = (plans, kept)
-    return kept
-
-
-# id(plans) -> (plans, the layouts kept); holding `plans` keeps its id from being reused while cached
-_UNDOMINATED: dict[int, tuple[Sequence[ReplicaPlan], list[ReplicaPlan]]] = {}
 
 
 def fixed_fleet_best(plans: Sequence[ReplicaPlan], gpus: int, peak_output_tokens_per_s: float) -> Fleet:
