@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 # Set on the hand-over, so an environment that lacks the dependencies too is reported, not re-entered.
 HANDED_OVER = "SELFHOST_VENV_HANDOVER"
@@ -38,6 +37,8 @@ def checkout_python() -> str | None:
     and this process was not itself handed over."""
     if os.environ.get(HANDED_OVER):
         return None
+    from pathlib import Path  # only on this failure path: `--version` stays an import of sys alone
+
     venv = Path(__file__).resolve().parent.parent / ".venv"
     if Path(sys.prefix).resolve() == venv.resolve():  # already running in it (its python links to the same binary)
         return None
