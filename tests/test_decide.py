@@ -98,6 +98,69 @@ def test_more_volume_never_hands_the_decision_back_to_the_api(
         left = left or got is not Decision.API
 
 
+def with_(p: Profile, section: str, key: str, value: float) -> Profile:
+    doc = p.model_dump(mode="json", exclude_unset=True)
+    doc.setdefault(section, {})[key] = value
+    return Profile.model_validate(doc)
+
+
+@settings(max_examples=20, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@given(
+    model=st.sampled_from(MODELS),
+    api=st.sampled_from(APIS),
+    gpu=st.sampled_from(["h100-sxm", "a100-80gb", "h200", "mi300x"]),
+    volume=st.floats(min_value=7.0, max_value=9.5),
+    start=st.floats(min_value=0.5, max_value=1.2),
+    fte=st.floats(min_value=0.05, max_value=2.0),
+)
+def test_cheaper_gpus_or_less_ops_never_hand_the_decision_back_to_the_api(model, api, gpu, volume, start, fte):
+    # flips.py asks one run at the cheap end of these searches when the decision is api (settled_by_end)
+    p = make(
+        workload={"tokens_per_day": 10**volume},
+        models={"self_hosted": model, "api": [api]},
+        self_hosting={"gpu": gpu, "pricing": "on_demand", "ops_fte": fte},
+    )
+    cache_ = PlanCache()
+    for section, key, top in (("self_hosting", "gpu_hourly_usd", 10**start), ("self_hosting", "ops_fte", fte)):
+        left = False
+        for i in range(30):  # from the dearest down to a hundredth of it
+            got = decision(with_(p, section, key, top * 10 ** (-i / 15)), cache_)
+            if left:
+                assert got is not Decision.API, (key, i, got)
+            left = left or got is not Decision.API
+
+
+def test_settled_searches_find_what_the_full_grid_finds():
+    from selfhost_cli.advise.flips import numeric_flip
+
+    cache_ = PlanCache()
+
+    def decide_for(q: Profile) -> Decision:
+        return decision(q, cache_)
+
+    checked, found = 0, 0
+    for model in MODELS:
+        for volume in (3e7, 3e8, 3e9):
+            p = make(
+                workload={"tokens_per_day": volume},
+                models={"self_hosted": model, "api": ["openai/gpt-4.1"]},
+                self_hosting={"gpu": "h100-sxm", "pricing": "on_demand", "gpu_hourly_usd": 8.0, "ops_fte": 0.5},
+            )
+            start = decide_for(p)
+            if start is not Decision.API:
+                continue
+            searches = [("workload.tokens_per_day", volume, (1e-4, 1e4), up) for up in (True, False)]
+            searches += [("self_hosting.gpu_hourly_usd", 8.0, (1e-2, 1e2), False)]
+            searches += [("self_hosting.ops_fte", 0.5, (1e-3, 1.0), False)]
+            for key, now, span, up in searches:
+                args = (p, key, now, start, decide_for, span, up)
+                full = numeric_flip(*args)
+                assert numeric_flip(*args, settled_by_end=True) == full, (model, volume, key, up)
+                checked += 1
+                found += full is not None
+    assert checked >= 12 and found >= 3, (checked, found)
+
+
 # ---------------------------------------------------------------- what is compared, and confidence
 
 

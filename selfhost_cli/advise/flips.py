@@ -67,9 +67,14 @@ def numeric_flip(
     factor_range: tuple[float, float],
     up: bool,
     digits: int = 3,
+    settled_by_end: bool = False,
 ) -> tuple[float | int, Decision] | None:
     """The nearest value of `key` (multiplying `current` towards one end of `factor_range`) whose decision is
-    not `start`, rounded outward and checked; None when the decision holds over the whole range."""
+    not `start`, rounded outward and checked; None when the decision holds over the whole range.
+
+    `settled_by_end`: the decision is monotone along this direction (the API, once left, is never handed back:
+    tests/test_decide.py), so when the far end still gives `start` no value between does, and one run answers
+    instead of the grid's 24."""
 
     def at(value: float) -> Decision:
         try:
@@ -79,6 +84,8 @@ def numeric_flip(
         return decide_for(changed)
 
     end = factor_range[1] if up else factor_range[0]
+    if settled_by_end and at(current * end) is start:
+        return None
     previous, found = 1.0, None
     for i in range(1, GRID_STEPS + 1):
         factor = end ** (i / GRID_STEPS)
@@ -146,9 +153,12 @@ def flip_points(
     (the GPU and tier the search chose, when the profile leaves them open): a price is of one GPU."""
     flips = [] if cost_decides else constraint_flips(profile, start, decide_for)
     if cost_decides:
+        settled = start is Decision.API  # each search below moves towards self-hosting
         for up in (True, False):
             span = (max(1e-4, 1 / tokens_per_day), min(1e4, MAX_TOKENS_PER_DAY / tokens_per_day))
-            got = numeric_flip(profile, "workload.tokens_per_day", tokens_per_day, start, decide_for, span, up)
+            got = numeric_flip(
+                profile, "workload.tokens_per_day", tokens_per_day, start, decide_for, span, up, settled_by_end=settled
+            )
             if got:
                 value, decision = got
                 flips.append(
@@ -165,7 +175,9 @@ def flip_points(
             for key, value in pinned:
                 base = with_setting(base, key, value)
             span = (1e-2, min(1e2, MAX_GPU_HOURLY_USD / gpu_hourly_usd))
-            got = numeric_flip(base, "self_hosting.gpu_hourly_usd", gpu_hourly_usd, start, decide_for, span, up, 3)
+            got = numeric_flip(
+                base, "self_hosting.gpu_hourly_usd", gpu_hourly_usd, start, decide_for, span, up, 3, settled
+            )
             if got:
                 also = tuple(f"{k}={_yaml(v)}" for k, v in pinned)
                 flips.append(
@@ -173,7 +185,7 @@ def flip_points(
                 )
         ops = profile.self_hosting.ops_fte
         if start is Decision.API and ops > 0:
-            got = numeric_flip(profile, "self_hosting.ops_fte", ops, start, decide_for, (1e-3, 1.0), False, 2)
+            got = numeric_flip(profile, "self_hosting.ops_fte", ops, start, decide_for, (1e-3, 1.0), False, 2, True)
             if got:
                 flips.append(FlipPoint("self_hosting.ops_fte", got[0], got[1].value, f"from {ops:g}"))
     if profile.compliance.third_party_processing is not ThirdParty.FORBIDDEN and start is not Decision.SELF_HOST:
