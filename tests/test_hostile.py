@@ -214,6 +214,17 @@ def test_dash_means_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert run("init", "-").stdout.startswith("# selfhost workload profile")
 
 
+@pytest.mark.parametrize("name", ["a [/b] c", "[red]x[/red] y", "team :thumbs_up: bot", "[link=http://e]z"])
+def test_text_from_a_file_is_printed_as_written(tmp_path: Path, name: str) -> None:
+    # rich markup and emoji codes in a profile's name: printed verbatim, never a crash (exit 4) or a picture
+    path = write(tmp_path, "p.yaml", BASE.replace("version: 1\n", f"version: 1\nname: {json.dumps(name)}\n"))
+    for fmt in ("table", "markdown"):
+        result = run("advise", path, "--format", fmt)
+        assert_clean(result, (0,))
+        assert name in result.stdout, result.stdout[:400]
+    assert_clean(run("check", path, "--max-monthly-usd", "1"), (0, 1))
+
+
 # ---------------------------------------------------------------- generated profiles
 
 
@@ -242,6 +253,8 @@ KEYS = {
 @st.composite
 def profiles(draw: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {"version": 1, "workload": {"tokens_per_day": draw(st.sampled_from([1e6, 1e9, 1e12]))}}
+    if draw(st.booleans()):
+        doc["name"] = draw(st.text(st.sampled_from("ab [/]:=#|*_`<>-!"), max_size=24))
     for section, keys in KEYS.items():
         for key in draw(st.lists(st.sampled_from(keys), max_size=3, unique=True)):
             doc.setdefault(section, {})[key] = draw(SCALARS)
@@ -262,6 +275,7 @@ def test_any_profile_ends_in_a_document_or_a_located_message(tmp_path: Path, doc
         assert "gen.yaml:" in first.output or "--set" in first.output
     again = run("advise", path, "--format", "json")
     assert again.exit_code == first.exit_code
+    assert_clean(run("advise", path), (first.exit_code,))  # the table a person reads, too
     if first.exit_code == 0:  # deterministic, but for the timestamp
         a, b = json.loads(first.stdout), json.loads(again.stdout)
         a.pop("generated_at"), b.pop("generated_at")

@@ -112,7 +112,7 @@ def handles_errors(func: F) -> F:
 def _err(text: str) -> None:
     from rich.console import Console
 
-    Console(stderr=True, no_color=True, highlight=False, soft_wrap=True).print(text, markup=False)
+    Console(stderr=True, no_color=True, highlight=False, soft_wrap=True, emoji=False).print(text, markup=False)
 
 
 def _catalog() -> catalog_mod.Catalog:
@@ -137,7 +137,11 @@ def render_table(renderable: RenderableType, width: int | None = None) -> str:
     buffer = io.StringIO()
     color = not State.no_color and sys.stdout.isatty()
     cols = width or int(os.environ.get("COLUMNS", "0") or 0) or 120
-    console = Console(file=buffer, width=cols, no_color=not color, force_terminal=color, highlight=False)
+    # markup and emoji codes off: names, notes and ids come from files anyone can edit, and are printed as written
+    # (a profile named "a [/b]" would otherwise stop the table, and ":thumbs_up:" turn into a picture)
+    console = Console(
+        file=buffer, width=cols, no_color=not color, force_terminal=color, highlight=False, markup=False, emoji=False
+    )
     console.print(renderable)
     return buffer.getvalue()
 

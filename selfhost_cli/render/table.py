@@ -170,7 +170,7 @@ def advice_view(advice: Advice) -> RenderableType:
     )
     be = advice.breakeven_tokens_per_day
     head.append(f"\nBreak-even: {tokens(be) + ' tokens/day' if be else 'none'} — {advice.breakeven_note}")
-    parts: list[RenderableType] = [Panel(head, title=f"selfhost advise: {advice.profile_name}", expand=False)]
+    parts: list[RenderableType] = [Panel(head, title=Text(f"selfhost advise: {advice.profile_name}"), expand=False)]
     reasons = simple_table(
         "Reasons",
         ["rule", "effect", "why"],
