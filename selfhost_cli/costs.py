@@ -168,24 +168,31 @@ def breakeven_volume(
 ) -> float | None:
     """Smallest tokens/day from which self-hosting stays at or below the API cost up to `high`.
 
-    Both costs are monthly USD as functions of tokens/day. Self-hosting is a staircase (whole replicas),
-    the API a line, so after the first crossing self-hosting can still pop above just past a step:
-    we scan a geometric grid from the top down for the last point where self-hosting costs more, then
-    bisect to the crossing. None when self-hosting is dearer even at `high` (or cannot be sized).
+    Both costs are monthly USD as functions of tokens/day, both nondecreasing in it. Self-hosting is a staircase
+    (whole replicas), the API a line, so after the first crossing self-hosting can still pop above just past a
+    step: we scan a geometric grid of 401 volumes from the top down for the last point where self-hosting costs
+    more, then bisect to the crossing. None when self-hosting is dearer even at `high` (or cannot be sized).
+
+    The scan skips what it can prove: where self-hosting costs `c` at one grid volume, it costs at most `c` at
+    every lower one, so every lower grid volume whose API cost is still at least `c` is not dearer either (found
+    by bisecting the API cost, which is cheap). The answer is the one the whole grid gives (tests/test_costs.py).
     """
 
     def dearer(volume: float) -> bool:
         cost = self_host_usd(volume)
         return cost is None or cost > api_usd(volume)
 
-    if dearer(high):
-        return None
-    grid = [low * (high / low) ** (i / 400) for i in range(401)]
+    grid = [low * (high / low) ** (i / 400) for i in range(400)] + [high]
     last_dearer = None
-    for volume in reversed(grid):
-        if dearer(volume):
-            last_dearer = volume
+    i = len(grid) - 1
+    while i >= 0:
+        cost = self_host_usd(grid[i])
+        if cost is None or cost > api_usd(grid[i]):
+            if i == len(grid) - 1:
+                return None
+            last_dearer = grid[i]
             break
+        i = bisect.bisect_left(range(i + 1), True, key=lambda j: api_usd(grid[j]) >= cost) - 1
     if last_dearer is None:
         return low
     lo: float = last_dearer

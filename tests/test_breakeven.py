@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from functools import cache
 from pathlib import Path
@@ -199,3 +200,41 @@ def test_advise_draws_the_same_chart_for_its_profile(tmp_path: Path) -> None:
     target = tmp_path / "cost.svg"
     result = CliRunner().invoke(app, ["advise", profile, "--plot", str(target)])
     assert result.exit_code == 0 and target.read_text().lstrip().startswith("<?xml")
+
+
+@pytest.mark.parametrize("model", ["llama-3.1-8b", "llama-3.3-70b", "qwen3-32b", "gpt-oss-120b", "deepseek-v3"])
+@pytest.mark.parametrize("autoscaling", [False, True])
+def test_the_self_hosted_cost_never_falls_as_volume_rises(model: str, autoscaling: bool) -> None:
+    # costs.breakeven_volume skips grid volumes on this property: a fleet sized afresh for more tokens/day
+    # never costs less (GPU-only and fully loaded, every GPU × tier with a price)
+    import dataclasses
+
+    from selfhost_cli.advise.candidates import PlanCache, self_host_candidate
+    from selfhost_cli.advise.self_host_pricing import self_host_usd_at
+    from selfhost_cli.advise.workload import workload
+    from selfhost_cli.deploy.engines import BUNDLED_ENGINES
+
+    p = Profile.model_validate(
+        {
+            "version": 1,
+            "workload": {"tokens_per_day": 1e8, "peak_to_average": 2.5},
+            "models": {"self_hosted": model},
+            "self_hosting": {"autoscaling": autoscaling},
+        }
+    )
+    work, cache_ = workload(p), PlanCache()
+    checked = 0
+    for gpu in ["h100-sxm", "h200", "mi300x", "l40s", "b200"]:
+        s = p.self_hosting.model_copy(update={"gpu": gpu, "pricing": Pricing.ON_DEMAND, "gpus": None})
+        variant = p.model_copy(update={"self_hosting": s})
+        cand = self_host_candidate(variant, work, CATALOG, BUNDLED_ENGINES, cache_, CATALOG.model(model))
+        cand = dataclasses.replace(cand, fixed_gpus=None)
+        for gpu_only in (False, True):
+            costs = [self_host_usd_at(cand, work, s, 10 ** (4 + i / 20), gpu_only) for i in range(181)]
+            if all(c is None for c in costs):
+                continue
+            sized = [c for c in costs if c is not None]
+            assert costs[: len(sized)] == sized, "sizable at a volume, but not at a lower one"
+            assert all(a <= b * (1 + 1e-12) for a, b in itertools.pairwise(sized)), (gpu, gpu_only)
+            checked += 1
+    assert checked >= 2
