@@ -192,7 +192,11 @@ def breakeven_volume(
                 return None
             last_dearer = grid[i]
             break
-        i = bisect.bisect_left(range(i + 1), True, key=lambda j: api_usd(grid[j]) >= cost) - 1
+        if not math.isfinite(cost):
+            i -= 1  # nothing to prove with: take the next volume
+            continue
+        # (an API cost that is not a number never covers: the bisection then lands at i, and the scan steps on)
+        i = min(bisect.bisect_left(range(i + 1), True, key=lambda j: api_usd(grid[j]) >= cost), i) - 1
     if last_dearer is None:
         return low
     lo: float = last_dearer

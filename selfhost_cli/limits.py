@@ -10,3 +10,18 @@ MAX_GPUS = 1_000_000
 MAX_OPS_FTE = 10_000.0
 MAX_BUDGET_USD = 1e12
 MAX_PCT = 1e6
+
+# Catalog files (`--catalog`, `prices import`) are bounded the same way, far beyond any real part, so that no
+# figure built from them overflows: a 100,000 GB card, 1,000 TB/s, a million TFLOPS, 100T parameters.
+MIN_GPU_HOURLY_USD = 0.0001  # the same floor `--gpu-hourly-usd` has
+MAX_PURCHASE_USD = 100_000_000.0
+MAX_MEMORY_GB = 100_000.0
+MIN_SPEC = 0.001  # TB/s, TFLOPS, GB/s: a spec sheet below this is a unit slip
+MAX_TB_PER_S = 1_000.0
+MAX_TFLOPS = 1_000_000.0
+MAX_LINK_GB_PER_S = 100_000.0
+MAX_WATTS = 100_000.0
+MAX_PARAMS_B = 100_000.0
+MAX_DIMENSION = 10_000_000  # layers, widths, heads, vocabulary, experts
+MAX_CONTEXT_TOKENS = 1_000_000_000
+MAX_FIGURE = 1_000_000.0  # facility figures (PUE, $/kWh, colocation, years) and quality scores

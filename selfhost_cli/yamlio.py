@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,29 +74,45 @@ class Document:
 
 
 def read_text(path: str | Path, kind: str = "file") -> str:
-    """The file's text, or an InputFileError saying why it cannot be read (or that it is too large)."""
+    """The file's text (`-`: standard input), or an InputFileError saying why it cannot be read or that it is too
+    large. At most the kind's limit is read, whatever the file claims its size is: a device or a pipe has none."""
     limit = MAX_BYTES.get(kind, MAX_BYTES["file"])
-    try:
-        size = Path(path).stat().st_size
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: no such file", hint="check the path") from None
-    except OSError as exc:
-        raise InputFileError(f"{path}: cannot read ({exc.strerror})") from None
-    if size > limit:
+    if str(path) == "-":
+        data = sys.stdin.buffer.read(limit + 1) if sys.stdin is not None else b""
+    else:
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            raise InputFileError(f"{path}: no such file", hint="check the path") from None
+        except OSError as exc:
+            raise InputFileError(f"{path}: cannot read ({exc.strerror})") from None
+        if stat.S_ISDIR(info.st_mode):
+            raise InputFileError(f"{path}: is a directory, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise InputFileError(
+                f"{path}: not a regular file (a device, pipe or socket)", hint="give a file, or - for standard input"
+            )
+        if info.st_size > limit:
+            raise InputFileError(
+                f"{path}:1: the {kind} is {info.st_size / 2**20:.1f} MiB; at most {limit / 2**20:g} MiB is read",
+                hint="a profile is a page of YAML; split or trim the file",
+            )
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(limit + 1)  # the file may have grown since
+        except OSError as exc:
+            raise InputFileError(f"{path}: cannot read ({exc.strerror})") from None
+    if len(data) > limit:
         raise InputFileError(
-            f"{path}:1: the {kind} is {size / 2**20:.1f} MiB; at most {limit / 2**20:g} MiB is read",
+            f"{path}:1: the {kind} is over {limit / 2**20:g} MiB; at most {limit / 2**20:g} MiB is read",
             hint="a profile is a page of YAML; split or trim the file",
         )
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: no such file", hint="check the path") from None
-    except IsADirectoryError:
-        raise InputFileError(f"{path}: is a directory, not a file") from None
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise InputFileError(f"{path}: cannot read ({exc.strerror})") from None
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputFileError(f"{path}:{line}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as text mode reads them
 
 
 def parse(text: str, path: str = "<string>", kind: str = "file") -> Document:

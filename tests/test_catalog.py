@@ -391,7 +391,7 @@ def test_invalid_user_catalog_is_located(tmp_path: Path) -> None:
     with pytest.raises(InputFileError) as info:
         catalog.load([bad])
     assert info.value.exit_code is ExitCode.INVALID_INPUT
-    assert info.value.message == f"{bad}:14: gpus[0].prices[0].usd_per_gpu_hour: must be greater than 0 (got -0.9)"
+    assert info.value.message == f"{bad}:14: gpus[0].prices[0].usd_per_gpu_hour: must be at least 0.0001 (got -0.9)"
 
 
 def test_user_catalog_unknown_key_is_located(tmp_path: Path) -> None:

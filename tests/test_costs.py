@@ -364,3 +364,21 @@ def test_the_skipping_scan_prices_far_fewer_volumes():
     # the whole grid from 1e13 down to 3.08e7 is 246 volumes, and bisecting one grid step (5.3%) to 0.01
     # tokens/day 27 more: 273; the skips leave 73
     assert len(calls) < 100, len(calls)
+
+
+def test_the_scan_ends_when_a_cost_is_not_a_number():
+    # an API cost that overflows to NaN, or a self-hosted one to inf, proves nothing: the scan steps on instead of
+    # standing still (it once looped for ever on a NaN); what it answers on such costs is not defined
+    calls = [0]
+
+    def counted(cost):
+        def f(v: float) -> float:
+            calls[0] += 1
+            assert calls[0] < 5_000, "the scan is not moving"
+            return cost(v)
+
+        return f
+
+    breakeven_volume(counted(lambda v: 5_000.0), lambda v: math.nan if v > 1e9 else v * 1e-3)
+    calls[0] = 0
+    breakeven_volume(counted(lambda v: math.inf if v > 1e12 else 10.0), lambda v: v * 1e-3)

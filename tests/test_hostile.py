@@ -225,6 +225,91 @@ def test_text_from_a_file_is_printed_as_written(tmp_path: Path, name: str) -> No
     assert_clean(run("check", path, "--max-monthly-usd", "1"), (0, 1))
 
 
+def test_devices_pipes_and_loops_are_refused_not_read(tmp_path: Path) -> None:
+    # /dev/zero reports size 0 and never ends; a FIFO with no writer blocks on open; a symlink loop never resolves
+    fifo = tmp_path / "ff"
+    os.mkfifo(fifo)
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    for args in (["advise", "/dev/zero"], ["advise", str(fifo)], ["--catalog", str(fifo), "catalog", "gpus"]):
+        result = run(*args)
+        assert_clean(result, (3,))
+        assert "not a regular file" in result.output and "- for standard input" in result.output
+    result = run("advise", str(tmp_path / "loop1"))
+    assert_clean(result, (3,))
+    assert "symbolic links" in result.output
+    path = write(tmp_path, "p.yaml", BASE)
+    for args in (["advise", path, "--out", str(tmp_path / "loop1")], ["init", str(tmp_path / "loop1")]):
+        result = run(*args)
+        assert_clean(result, (2,))
+        assert "cannot write" in result.output
+    result = run("advise", path, "--out", str(tmp_path / ("x" * 300)))
+    assert_clean(result, (2,))
+    assert "File name too long" in result.output
+
+
+def test_dash_means_stdin(tmp_path: Path) -> None:
+    result = RUNNER.invoke(app, ["advise", "-", "--format", "json"], input=BASE)
+    assert_clean(result, (0,))
+    assert json.loads(result.stdout)["command"] == "advise"
+
+
+def test_a_pipe_or_device_given_to_out_is_written_to_not_replaced(tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    result = run("advise", write(tmp_path, "p.yaml", BASE), "--format", "json", "--out", str(fifo))
+    reader.join(timeout=20)
+    assert_clean(result, (0,))
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)  # still the pipe, not a file renamed over it
+    assert json.loads(got[0])["command"] == "advise"
+
+
+@pytest.mark.parametrize("columns", ["abc", "80.5", "1e3", "-3", "0", "5", " 80", "100000"])
+def test_any_columns_value_gives_a_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, columns: str) -> None:
+    monkeypatch.setenv("COLUMNS", columns)
+    result = run("advise", write(tmp_path, "p.yaml", BASE))
+    assert_clean(result, (0,))
+    assert "Recommendation:" in result.stdout
+
+
+def test_a_closed_or_full_stdout_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = write(tmp_path, "p.yaml", BASE)
+    cmd = [sys.executable, "-m", "selfhost_cli", "advise", path]
+    closed = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, close_fds=True)
+    assert closed.returncode == 0
+    code = "import os, runpy, sys; os.close(1); sys.stdout = None; sys.argv = ['selfhost', 'advise', sys.argv[1]]; "
+    code += "runpy.run_module('selfhost_cli', run_name='__main__')"
+    shut = subprocess.run([sys.executable, "-c", code, path], stderr=subprocess.PIPE, text=True)
+    assert shut.returncode == 2, shut.stderr
+    assert "cannot write standard output: it is closed" in shut.stderr
+    if Path("/dev/full").exists():
+        with open("/dev/full", "w") as full:
+            res = subprocess.run(cmd, stdout=full, stderr=subprocess.PIPE, text=True)
+        assert res.returncode == 2, res.stderr
+        assert "cannot write standard output" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_catalog_numbers_beyond_any_real_part_are_refused(tmp_path: Path) -> None:
+    # an API at $1e306 per 1M tokens once made every cost NaN (and, with the skipping break-even scan, a hang)
+    cat = write(
+        tmp_path,
+        "c.yaml",
+        "schema_version: 1\napis:\n  - {id: acme/pricey, provider: acme, model_name: pricey, tier: mid, "
+        "input_usd_per_1m: 1e306, output_usd_per_1m: 1e306, source: my contract, as_of: 2026-11-01}\n",
+    )
+    result = run("--catalog", cat, "advise", write(tmp_path, "p.yaml", BASE))
+    assert_clean(result, (3,))
+    assert "c.yaml:3: apis[0].input_usd_per_1m: must be at most 10000" in result.output
+
+
 # ---------------------------------------------------------------- generated profiles
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import Enum
 from pathlib import Path
 
@@ -243,7 +244,22 @@ def test_read_text_not_utf8(tmp_path: Path) -> None:
     bad.write_bytes(b"\xff\xfe\x00a")
     with pytest.raises(InputFileError) as info:
         read_text(bad)
-    assert info.value.message == f"{bad}: not UTF-8 text (invalid start byte at byte 0)"
+    assert info.value.message == f"{bad}:1: not UTF-8 text (invalid start byte at byte 0)"
+    bad.write_bytes(b"version: 1\nname: caf\xe9\n")
+    with pytest.raises(InputFileError) as info:
+        read_text(bad)
+    assert info.value.message.startswith(f"{bad}:2: not UTF-8 text")
+
+
+def test_read_text_keeps_to_its_limit_on_files_without_a_size(tmp_path: Path) -> None:
+    # a device or a pipe reports no size: refused, never read to its end (/dev/zero would never end)
+    with pytest.raises(InputFileError) as info:
+        read_text("/dev/zero", "profile")
+    assert "not a regular file" in info.value.message and "standard input" in (info.value.hint or "")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(InputFileError):
+        read_text(fifo, "profile")  # refused before it is opened: opening a FIFO with no writer blocks
 
 
 def test_load_file_uses_the_path_in_messages(tmp_path: Path) -> None:

@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from selfhost_cli.enums import Confidence, Precision, Pricing
+from selfhost_cli.limits import (
+    MAX_API_USD_PER_1M,
+    MAX_CONTEXT_TOKENS,
+    MAX_DIMENSION,
+    MAX_FIGURE,
+    MAX_GPU_HOURLY_USD,
+    MAX_GPUS,
+    MAX_LINK_GB_PER_S,
+    MAX_MEMORY_GB,
+    MAX_PARAMS_B,
+    MAX_PURCHASE_USD,
+    MAX_TB_PER_S,
+    MAX_TFLOPS,
+    MAX_WATTS,
+    MIN_GPU_HOURLY_USD,
+    MIN_SPEC,
+)
 
 
 class Strict(BaseModel):
@@ -26,7 +43,7 @@ class Sourced(Strict):
 class Quality(Sourced):
     """One public quality figure of a model or API offering, on one scale for the whole catalog."""
 
-    score: float = Field(gt=0)
+    score: float = Field(gt=0, le=MAX_FIGURE)
     scale: str = Field(min_length=2, description="short id of the scale, e.g. lmarena-text")
     entry: str | None = Field(default=None, description="the leaderboard entry the figure was read from")
     note: str | None = None
@@ -55,10 +72,10 @@ class SlidingWindow(Strict):
 class Moe(Strict):
     """Mixture-of-experts feed-forward: which layers, how many experts, how many each token uses."""
 
-    experts: int = Field(gt=1)
+    experts: int = Field(gt=1, le=MAX_DIMENSION)
     top_k: int = Field(gt=0)
     shared_experts: int = Field(default=0, ge=0)
-    expert_intermediate_size: int = Field(gt=0)
+    expert_intermediate_size: int = Field(gt=0, le=MAX_DIMENSION)
     moe_layers: int = Field(gt=0, description="layers whose MLP is MoE (the rest are dense)")
 
     @model_validator(mode="after")
@@ -77,16 +94,16 @@ class ModelSpec(Sourced):
     hf_repo: str | None = None
     licence: str
     released: dt.date | None = None
-    params_total_b: float = Field(gt=0, description="billions of parameters, all experts")
-    params_active_b: float = Field(gt=0, description="billions used per token (== total for dense)")
-    layers: int = Field(gt=0)
-    hidden_size: int = Field(gt=0)
-    intermediate_size: int = Field(gt=0, description="dense MLP width (dense layers)")
-    attention_heads: int = Field(gt=0)
-    kv_heads: int = Field(gt=0)
-    head_dim: int = Field(gt=0)
-    vocab_size: int = Field(gt=0)
-    context_length: int = Field(gt=0)
+    params_total_b: float = Field(gt=0, le=MAX_PARAMS_B, description="billions of parameters, all experts")
+    params_active_b: float = Field(gt=0, le=MAX_PARAMS_B, description="billions used per token (== total for dense)")
+    layers: int = Field(gt=0, le=MAX_DIMENSION)
+    hidden_size: int = Field(gt=0, le=MAX_DIMENSION)
+    intermediate_size: int = Field(gt=0, le=MAX_DIMENSION, description="dense MLP width (dense layers)")
+    attention_heads: int = Field(gt=0, le=MAX_DIMENSION)
+    kv_heads: int = Field(gt=0, le=MAX_DIMENSION)
+    head_dim: int = Field(gt=0, le=MAX_DIMENSION)
+    vocab_size: int = Field(gt=0, le=MAX_DIMENSION)
+    context_length: int = Field(gt=0, le=MAX_CONTEXT_TOKENS)
     tied_embeddings: bool = Field(default=False, description="lm_head shares the input embedding table")
     modelled_on: str | None = Field(
         default=None, description="not a release: a stand-in with this catalog model's architecture"
@@ -122,7 +139,7 @@ class GpuPrice(Sourced):
 
     provider: str
     pricing: Pricing
-    usd_per_gpu_hour: float = Field(gt=0)
+    usd_per_gpu_hour: float = Field(ge=MIN_GPU_HOURLY_USD, le=MAX_GPU_HOURLY_USD)
     confidence: Confidence = Confidence.HIGH
     note: str | None = None
 
@@ -131,11 +148,13 @@ class Interconnect(Strict):
     """GPU-to-GPU link used by tensor parallelism; `gb_per_s` is per GPU, one direction."""
 
     kind: Literal["nvlink", "xgmi", "pcie", "none", "unified"]
-    gb_per_s: float = Field(gt=0)
+    gb_per_s: float = Field(ge=MIN_SPEC, le=MAX_LINK_GB_PER_S)
     bridge_gpus: int | None = Field(
         default=None, gt=0, description="NVLink bridges join only this many GPUs; beyond them traffic crosses PCIe"
     )
-    pcie_gb_per_s: float | None = Field(default=None, gt=0, description="the host link beyond a bridge group")
+    pcie_gb_per_s: float | None = Field(
+        default=None, ge=MIN_SPEC, le=MAX_LINK_GB_PER_S, description="the host link beyond a bridge group"
+    )
 
 
 class ScaleOut(Strict):
@@ -143,7 +162,7 @@ class ScaleOut(Strict):
     direction: the node's backend NICs ÷ its GPUs. `kind: none` = the box cannot join a multi-node replica."""
 
     kind: Literal["infiniband", "roce", "ethernet", "none"]
-    gb_per_s: float | None = Field(default=None, gt=0)
+    gb_per_s: float | None = Field(default=None, ge=MIN_SPEC, le=MAX_LINK_GB_PER_S)
     source: str | None = None
     as_of: dt.date | None = None
     note: str | None = None
@@ -158,7 +177,7 @@ class Purchase(Sourced):
     """One observed purchase price of this GPU, per GPU, with its share of what `includes` says."""
 
     what: str
-    usd_per_gpu: float = Field(gt=0)
+    usd_per_gpu: float = Field(ge=1, le=MAX_PURCHASE_USD)
     includes: str
     confidence: Confidence = Confidence.MEDIUM
     note: str | None = None
@@ -167,7 +186,7 @@ class Purchase(Sourced):
 class SystemPower(Sourced):
     """Electrical power per GPU with its share of the host (CPUs, NICs, fans) at full load."""
 
-    w_per_gpu: float = Field(gt=0)
+    w_per_gpu: float = Field(gt=0, le=MAX_WATTS)
     basis: str
     confidence: Confidence = Confidence.MEDIUM
 
@@ -178,16 +197,18 @@ class GpuSpec(Sourced):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$")
     name: str
     vendor: Literal["nvidia", "amd", "apple", "intel"]
-    memory_gb: float = Field(gt=0, description="usable by the model (unified: what the GPU may map)")
-    hbm_tb_per_s: float = Field(gt=0, description="memory bandwidth, spec sheet")
-    tflops_dense: dict[Precision, float] = Field(
+    memory_gb: float = Field(gt=0, le=MAX_MEMORY_GB, description="usable by the model (unified: what the GPU may map)")
+    hbm_tb_per_s: float = Field(ge=MIN_SPEC, le=MAX_TB_PER_S, description="memory bandwidth, spec sheet")
+    tflops_dense: dict[Precision, Annotated[float, Field(ge=MIN_SPEC, le=MAX_TFLOPS)]] = Field(
         description="dense (no sparsity) tensor TFLOPS per precision the hardware runs natively"
     )
     interconnect: Interconnect
-    max_gpus_per_node: int = Field(gt=0, description="GPUs in one scale-up (NVLink/xGMI) domain: the TP limit")
-    gpus_per_node: int | None = Field(default=None, gt=0, description="GPUs per server, if not the domain")
+    max_gpus_per_node: int = Field(
+        gt=0, le=MAX_GPUS, description="GPUs in one scale-up (NVLink/xGMI) domain: the TP limit"
+    )
+    gpus_per_node: int | None = Field(default=None, gt=0, le=MAX_GPUS, description="GPUs per server, if not the domain")
     scale_out: ScaleOut = Field(default_factory=lambda: ScaleOut(kind="none"))
-    tdp_w: float | None = Field(default=None, gt=0)
+    tdp_w: float | None = Field(default=None, gt=0, le=MAX_WATTS)
     purchases: list[Purchase] = Field(default_factory=list, description="owned: purchase prices per GPU")
     system_power: SystemPower | None = None
     engines: list[str] = Field(
@@ -236,8 +257,8 @@ class Capabilities(Strict):
     """What an offering can do beyond plain chat completions; each fact sourced; unknown is not false."""
 
     custom_weights: Fact = Field(default_factory=Fact, description="serves the customer's own fine-tuned weights")
-    custom_weights_input_usd_per_1m: float | None = Field(default=None, ge=0)
-    custom_weights_output_usd_per_1m: float | None = Field(default=None, ge=0)
+    custom_weights_input_usd_per_1m: float | None = Field(default=None, ge=0, le=MAX_API_USD_PER_1M)
+    custom_weights_output_usd_per_1m: float | None = Field(default=None, ge=0, le=MAX_API_USD_PER_1M)
     lora: Fact = Field(default_factory=Fact, description="serves LoRA adapters on the shared base model")
     custom_sampling: Fact = Field(default_factory=Fact, description="logit processors or arbitrary grammars")
     zero_data_retention: Fact = Field(default_factory=Fact, description="zero data retention or a BAA offered")
@@ -261,9 +282,9 @@ class ApiOffering(Sourced):
     model_name: str
     open_weight_model: str | None = Field(default=None, description="catalog model id it serves")
     tier: Literal["frontier", "mid", "small", "open_weight"]
-    input_usd_per_1m: float = Field(ge=0)
-    output_usd_per_1m: float = Field(ge=0)
-    cached_input_usd_per_1m: float | None = Field(default=None, ge=0)
+    input_usd_per_1m: float = Field(ge=0, le=MAX_API_USD_PER_1M)
+    output_usd_per_1m: float = Field(ge=0, le=MAX_API_USD_PER_1M)
+    cached_input_usd_per_1m: float | None = Field(default=None, ge=0, le=MAX_API_USD_PER_1M)
     batch_discount: float | None = Field(default=None, ge=0, lt=1, description="0.5 = half price")
     confidence: Confidence = Confidence.HIGH
     quality: Quality | None = Field(default=None, description="own figure; open-weight offerings take the model's")
@@ -280,7 +301,7 @@ class ModelCatalogFile(Strict):
 class FacilityFigure(Sourced):
     """One sourced default for owned hardware (PUE, electricity, colocation, amortization)."""
 
-    value: float = Field(gt=0)
+    value: float = Field(gt=0, le=MAX_FIGURE)
     what: str
 
 

@@ -8,6 +8,7 @@ import io
 import math
 import os
 import re
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -135,8 +136,8 @@ def render_table(renderable: RenderableType, width: int | None = None) -> str:
     from rich.console import Console
 
     buffer = io.StringIO()
-    color = not State.no_color and sys.stdout.isatty()
-    cols = width or int(os.environ.get("COLUMNS", "0") or 0) or 120
+    color = not State.no_color and sys.stdout is not None and sys.stdout.isatty()
+    cols = width or _columns()
     # markup and emoji codes off: names, notes and ids come from files anyone can edit, and are printed as written
     # (a profile named "a [/b]" would otherwise stop the table, and ":thumbs_up:" turn into a picture)
     console = Console(
@@ -146,28 +147,60 @@ def render_table(renderable: RenderableType, width: int | None = None) -> str:
     return buffer.getvalue()
 
 
+MIN_COLUMNS = 40  # the narrowest the tables are laid out for: below it they would break every word
+
+
+def _columns() -> int:
+    """The terminal width from COLUMNS: 120 when it is unset or not a positive whole number, never below 40."""
+    text = os.environ.get("COLUMNS", "").strip()
+    cols = int(text) if text.isdigit() else 0
+    return max(cols, MIN_COLUMNS) if cols > 0 else 120
+
+
 def reading(path: Path) -> Path:
     """Note a file this run reads, so that `--out` can refuse to overwrite it."""
-    State.inputs.add(path.resolve())
+    State.inputs.add(_where(path))
     return path
+
+
+def _where(path: Path) -> Path:
+    """The path with its links followed, or as given when they cannot be (a loop, a name too long)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11's resolve)
+        return path.absolute()
 
 
 def emit(text: str, out: Path | None) -> None:
     """Write to stdout (`out` None or `-`), or atomically to `out`: a temp file in the same folder, then a
     rename. The file gets the mode an ordinary write would (the umask's, or the replaced file's own), and a
-    file this run reads is never overwritten."""
+    file this run reads is never overwritten. A device or a pipe (`/dev/null`, a FIFO) is written to, never
+    replaced by a file."""
     if out is None or str(out) == "-":
-        sys.stdout.write(text)
+        _to_stdout(text)
         return
-    if out.is_dir():
+    try:
+        info: os.stat_result | None = os.stat(out)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+    if info is not None and stat.S_ISDIR(info.st_mode):
         raise UsageError(f"cannot write {out}: it is a folder", hint="name a file in it")
-    if out.resolve() in State.inputs:
+    if _where(out) in State.inputs:
         raise UsageError(f"cannot write {out}: it is an input of this run", hint="name another --out file")
-    folder = out.resolve().parent
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        try:
+            with open(out, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+        return
+    folder = _where(out).parent
     if not folder.is_dir():
         raise UsageError(f"cannot write {out}: folder {folder} does not exist")
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out.name[:64]}.", suffix=".tmp")
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror}") from None
     try:
@@ -179,6 +212,19 @@ def emit(text: str, out: Path | None) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise UsageError(f"cannot write {out}: {exc.strerror}") from None
     _err(f"wrote {out}")
+
+
+def _to_stdout(text: str) -> None:
+    if sys.stdout is None:
+        raise UsageError("cannot write standard output: it is closed", hint="redirect it, or use --out FILE")
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader stopped reading (`| head`): nothing is wrong, say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(0) from None
+    except OSError as exc:
+        raise UsageError(f"cannot write standard output: {exc.strerror}", hint="use --out FILE") from None
 
 
 def _mode_for(out: Path) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -285,7 +284,7 @@ def prices_import_cmd(
     if out is not None:
         emit(catalog_text, out)
     elif not json_only:
-        sys.stdout.write(catalog_text)
+        emit(catalog_text, None)
     if not quiet:
         warn_all(result.warnings)
     summary_doc = jr.envelope(
@@ -338,7 +337,7 @@ def prices_import_cmd(
         )
     )
     if out is not None or json_only:
-        sys.stdout.write(summary)
+        emit(summary, None)
     else:
         _err(summary.rstrip())
 
