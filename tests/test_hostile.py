@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -308,6 +309,17 @@ def test_catalog_numbers_beyond_any_real_part_are_refused(tmp_path: Path) -> Non
     result = run("--catalog", cat, "advise", write(tmp_path, "p.yaml", BASE))
     assert_clean(result, (3,))
     assert "c.yaml:3: apis[0].input_usd_per_1m: must be at most 10000" in result.output
+
+
+@pytest.mark.parametrize("price", ["0", "1e-300"])
+def test_a_free_or_nearly_free_api_gives_an_answer_with_readable_numbers(tmp_path: Path, price: str) -> None:
+    # $0 divided by zero (exit 4); a price of 1e-300 printed ratios 300 digits long
+    path = write(tmp_path, "p.yaml", BASE)
+    offer = f"models.api=[{{id: acme/free, input_usd_per_1m: {price}, output_usd_per_1m: {price}}}]"
+    result = run("advise", path, "--set", offer)
+    assert_clean(result, (0,))
+    assert "Recommendation: api" in result.stdout
+    assert not re.search(r"\d{12,}", result.stdout), result.stdout[:600]
 
 
 # ---------------------------------------------------------------- generated profiles

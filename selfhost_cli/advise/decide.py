@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
@@ -125,7 +126,7 @@ def decide(options: Sequence[Option], found: Sequence[Finding], expertise: Exper
     def threshold(o: Option) -> float:
         return api_usd * (1 - margin) * (bonus if o.kind is OptionKind.SELF_HOST else 1.0)
 
-    contender = min(others, key=lambda o: (o.bound_usd or 0.0) / threshold(o))
+    contender = min(others, key=lambda o: _ratio(o.bound_usd or 0.0, threshold(o)))
     limit = threshold(contender)
     bound = contender.bound_usd or 0.0
     # each non-API option passes or fails its own test (the premium counts for self-hosting alone)
@@ -148,19 +149,29 @@ def _only_why(options: Sequence[Option], side: OptionKind, found: Sequence[Findi
     return f"only {what} options are eligible ({because}): cost does not decide"
 
 
+def _ratio(top: float, bottom: float) -> float:
+    """top ÷ bottom, infinite when only the bottom is 0 (and 1 when both are: the boundary itself)."""
+    if bottom > 0:
+        return top / bottom
+    return math.inf if top > 0 else 1.0
+
+
 def _level(distance: float) -> int:
     return 0 if distance >= HIGH_DISTANCE else 1 if distance >= MEDIUM_DISTANCE else 2
 
 
 def _confidence(contender: Option, bound: float, limit: float, leave: bool, api: Option) -> tuple[Confidence, str]:
     """Distance from the boundary, lowered for each uncertainty that straddles it; with the reason in one line."""
-    distance = limit / bound if leave else bound / limit
+    distance = _ratio(limit, bound) if leave else _ratio(bound, limit)
     level = _level(distance)
-    why = [
-        f"leaving the API stays justified up to {distance:.3g}× this cost"
-        if leave
-        else f"self-hosting would need to cost {distance:.3g}× less to win"
-    ]
+    if math.isinf(distance):  # a $0 side (an API the profile says is free): no multiple of it means anything
+        why = [f"{api.id} costs $0 a month" if not leave else "the option chosen costs $0 a month"]
+    else:
+        why = [
+            f"leaving the API stays justified up to {distance:.3g}× this cost"
+            if leave
+            else f"self-hosting would need to cost {distance:.3g}× less to win"
+        ]
     err = (contender.capacity.expected_error_pct / 100) if contender.capacity else 0.0
     gpu = contender.gpu_usd
     if _flips(bound, limit, leave, gpu * err):

@@ -22,6 +22,20 @@ from selfhost_cli.profile import Profile
 # ---------------------------------------------------------------- what is shown
 
 
+def times(a: float, b: float) -> str:
+    """`a` as a multiple of `b` for a sentence: `325.6×`, `2.46e+05×` when huge; `infinitely many times` when
+    only `b` is 0 (a free API)."""
+    if b <= 0:
+        return "infinitely many times" if a > 0 else "1.0×"
+    ratio = a / b
+    return f"{ratio:.1f}×" if ratio < 1e4 else f"{ratio:.3g}×"
+
+
+def _saved(own_usd: float, api_usd: float) -> float:
+    """The share of the API's cost that leaving it saves (0 when the API costs nothing)."""
+    return 1 - own_usd / api_usd if api_usd > 0 else 0.0
+
+
 def shown_options(options: Sequence[Option]) -> list[Option]:
     """APIs and self-hosted options, and per self-hosted option its best hybrid (eligible first, then cheapest)."""
     out = [o for o in options if o.kind is not OptionKind.HYBRID]
@@ -56,12 +70,13 @@ def cost_finding(v: Verdict, options: Sequence[Option]) -> Finding | None:
     if v.decision is not Decision.API:
         if own_usd <= api_usd:
             msg = (
-                f"Leaving the API saves {1 - own_usd / api_usd:.0%}: {own.id} costs {usd(own_usd)} vs {usd(api_usd)} a "
-                f"month for {api.id}, beyond the {v.risk_margin:.0%} risk margin even with one more replica{premium}."
+                f"Leaving the API saves {_saved(own_usd, api_usd):.0%}: {own.id} costs {usd(own_usd)} vs "
+                f"{usd(api_usd)} a month for {api.id}, beyond the {v.risk_margin:.0%} risk margin even with one more "
+                f"replica{premium}."
             )
         else:
             msg = (
-                f"Self-hosting costs {own_usd / api_usd:.1f}× the API ({usd(own_usd)} vs {usd(api_usd)} a month) but "
+                f"Self-hosting costs {times(own_usd, api_usd)} the API ({usd(own_usd)} vs {usd(api_usd)} a month) but "
                 f"is within the premium accepted for customization{premium}."
             )
         return Finding("cost", Effect.FAVORS_SELF_HOST, msg, evidence)
@@ -77,7 +92,7 @@ def cost_finding(v: Verdict, options: Sequence[Option]) -> Finding | None:
         )
     elif c_usd >= api_usd:
         msg = (
-            f"The API is cheaper: the best non-API option ({contender.id}) costs {c_usd / api_usd:.1f}× as much "
+            f"The API is cheaper: the best non-API option ({contender.id}) costs {times(c_usd, api_usd)} as much "
             f"({usd(c_usd)} vs {usd(api_usd)} a month)."
         )
     else:
@@ -99,7 +114,7 @@ def _for_comparison(v: Verdict, options: Sequence[Option]) -> Finding | None:
     compare = (
         "near break-even with"
         if 0.67 <= ratio <= 1.5
-        else (f"{ratio:.1f}× the cost of" if ratio > 1 else f"{1 / ratio:.1f}× cheaper than")
+        else (f"{times(own_usd, api_usd)} the cost of" if ratio > 1 else f"{times(api_usd, own_usd)} cheaper than")
     )
     gpu = own.item("gpu")
     gpu_part = f" (GPU-hours alone: {usd(gpu.monthly_usd)})" if gpu else ""
@@ -135,7 +150,7 @@ def summary(v: Verdict, found: Sequence[Finding], options: Sequence[Option] = ()
         if best and best.monthly_usd and chosen and chosen.monthly_usd:
             ratio = best.monthly_usd / chosen.monthly_usd
             if ratio >= 1:
-                return f"{label}{what}: the best alternative to it ({best.id}) costs {ratio:.1f}× as much."
+                return f"{label}{what}: the best alternative to it ({best.id}) costs {times(ratio, 1.0)} as much."
             return (
                 f"{label}{what}: leaving it would save {1 - ratio:.0%} ({best.id}), less than the "
                 f"{v.risk_margin:.0%} risk margin."
@@ -145,8 +160,8 @@ def summary(v: Verdict, found: Sequence[Finding], options: Sequence[Option] = ()
     ratio = (chosen.monthly_usd or 0.0) / (api.monthly_usd or 1.0)
     if ratio > 1:
         return (
-            f"{label}{what}: {ratio:.1f}× {api.id}'s {usd(api.monthly_usd)}, within the premium accepted for what "
-            "the API cannot do."
+            f"{label}{what}: {times(ratio, 1.0)} {api.id}'s {usd(api.monthly_usd)}, within the premium accepted for "
+            "what the API cannot do."
         )
     margin = f"{v.risk_margin:.0%} risk margin"
     return f"{label}{what}: it saves {1 - ratio:.0%} against {api.id} ({usd(api.monthly_usd)}), beyond the {margin}."
