@@ -11,6 +11,11 @@ from typing import Any
 
 from selfhost_cli.catalog import Catalog
 from selfhost_cli.errors import InputFileError
+from selfhost_cli.limits import MAX_TOKENS_PER_REQUEST
+
+# Beyond any one run on one machine: a whole GB200 NVL72 rack decodes well under 10M tokens/s.
+MAX_BENCH_TOKENS_PER_S = 1e8
+MAX_BENCH_CONCURRENCY = 1e6
 
 
 @dataclass(frozen=True)
@@ -46,9 +51,10 @@ def read_bench(path: Path) -> BenchResult:
             return _measured(_aiperf(doc), path)
         if "output_token_throughput" in doc:
             return _measured(_genai_perf(doc), path)
-    except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+    except (KeyError, TypeError, ValueError, ZeroDivisionError, AttributeError, OverflowError) as exc:
+        what = f"missing field {exc}" if isinstance(exc, KeyError) else "a field of the wrong type or out of range"
         raise InputFileError(
-            f"{path}:1: missing or malformed field {exc}",
+            f"{path}:1: {what}",
             hint="expected a complete vllm bench serve, genai-perf or AIPerf result",
         ) from None
     raise InputFileError(
@@ -72,6 +78,8 @@ def _json_objects(text: str, path: Path) -> list[dict[str, Any]]:
             doc, at = decoder.raw_decode(text, at)
         except json.JSONDecodeError as exc:
             raise InputFileError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+        except RecursionError:
+            raise InputFileError(f"{path}:1: JSON nested too deeply to be a benchmark result") from None
         if not isinstance(doc, dict):
             raise InputFileError(f"{path}:{text.count(chr(10), 0, at) + 1}: expected a JSON object")
         found.append(doc)
@@ -95,8 +103,20 @@ def _measured(bench: BenchResult, path: Path) -> BenchResult:
     for name, value in fields.items():
         if not math.isfinite(value) or value <= 0:
             raise InputFileError(
-                f"{path}:1: {name} is {value:g}: a completed benchmark measures a positive number",
+                f"{path}:1: {name} is {value:.6g}: a completed benchmark measures a positive number",
                 hint="the run may have failed (no request completed); rerun the benchmark",
+            )
+    bounds: dict[str, tuple[float | None, float]] = {
+        "output throughput": (bench.output_tokens_per_s, MAX_BENCH_TOKENS_PER_S),
+        "input tokens per request": (bench.input_tokens, MAX_TOKENS_PER_REQUEST),
+        "output tokens per request": (bench.output_tokens, MAX_TOKENS_PER_REQUEST),
+        "concurrency": (bench.concurrency, MAX_BENCH_CONCURRENCY),
+    }
+    for name, (measured, most) in bounds.items():
+        if measured is not None and not 0 < measured <= most:
+            raise InputFileError(
+                f"{path}:1: {name} is {measured:.6g}: outside what one benchmark run can measure (0 to {most:,.0f})",
+                hint="check the file is the result of one run, unedited",
             )
     return bench
 

@@ -356,14 +356,21 @@ def fit_efficiency(bench: BenchResult, setup: Setup, gpus: int) -> tuple[float, 
     return round((lo + hi) / 2, 4), before
 
 
-def save_user_calibration(path: Path, entry: UserCalibration) -> UserCalibrationFile:
-    """Add (or replace the entry for the same engine/gpu/model/precision) and write the file."""
+def with_entry(path: Path, entry: UserCalibration) -> tuple[UserCalibrationFile, str]:
+    """The calibration file at `path` with `entry` added (or replacing the one for the same
+    engine/gpu/model/precision), and its YAML text: the caller writes it."""
     import yaml
 
     existing = load_user_calibration(path) if path.exists() else UserCalibrationFile()
     key = (entry.engine, entry.gpu, entry.model, entry.precision)
     kept = [c for c in existing.calibrations if (c.engine, c.gpu, c.model, c.precision) != key]
     updated = UserCalibrationFile(calibrations=[*kept, entry])
+    return updated, yaml.safe_dump(updated.model_dump(mode="json"), sort_keys=False)
+
+
+def save_user_calibration(path: Path, entry: UserCalibration) -> UserCalibrationFile:
+    """Add (or replace) the entry and write the file, creating its folder."""
+    updated, text = with_entry(path, entry)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(updated.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return updated

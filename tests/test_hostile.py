@@ -186,6 +186,66 @@ def test_a_failed_benchmark_is_an_invalid_file(tmp_path: Path) -> None:
         assert "bench.json:1: output throughput is" in result.output
 
 
+CAL_ARGS = ["--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--gpus", "1", "--precision", "bf16", "--engine", "vllm"]
+VLLM_OK = '{"output_throughput": 2000, "total_input_tokens": 100000, "total_output_tokens": 20000, "completed": 100'
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            '{"output_throughput": 2000, "total_input_tokens": 1' + "0" * 400 + ', "total_output_tokens": 1, '
+            '"completed": 1}',
+            "a field of the wrong type or out of range",
+        ),
+        (VLLM_OK + ', "max_concurrency": 1e300}', "concurrency is 1e+300"),
+        (VLLM_OK + ', "max_concurrency": -4}', "concurrency is -4"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        (
+            '{"output_token_throughput": {"avg": 100}, "input_sequence_length": {"avg": 100}, '
+            '"output_sequence_length": {"avg": 10}, "input_config": [1]}',
+            "a field of the wrong type",
+        ),
+    ],
+)
+def test_a_malformed_benchmark_is_an_invalid_file(tmp_path: Path, body: str, message: str) -> None:
+    result = run(
+        "calibrate", "import", write(tmp_path, "bench.json", body), *CAL_ARGS, "--save", str(tmp_path / "c.yaml")
+    )
+    assert_clean(result, (3,))
+    assert "bench.json:1:" in result.output and message in result.output
+
+
+def test_calibration_saves_are_checked_like_out(tmp_path: Path) -> None:
+    bench = write(tmp_path, "bench.json", VLLM_OK + "}")
+    for save, extra, message in (
+        ("/proc/x.yaml", [], "cannot write /proc/x.yaml"),
+        ("-", [], "--save -: the calibration is read back from a file"),
+        (str(tmp_path / "s.yaml"), ["--out", str(tmp_path / "s.yaml")], "is the --save file"),
+    ):
+        result = run("calibrate", "import", bench, *CAL_ARGS, "--save", save, *extra)
+        assert_clean(result, (2,))
+        assert message in result.output
+    assert not (Path.cwd() / "-").exists()
+
+
+def test_price_files_out_of_bounds_or_too_deep_are_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "250")
+    csv = write(
+        tmp_path,
+        "aws.csv",
+        "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,SpotPrice,Region,AvailabilityZone\n"
+        "p5.48xlarge,H100,8,192,2048,1e-320,,us-east-1,us-east-1a\n",
+    )
+    result = run("prices", "import", "--from", "skypilot", csv, "--as-of", "2026-11-01")
+    assert_clean(result, (0,))
+    assert "outside $0.0001-$1,000; not imported" in result.output
+    deep = write(tmp_path, "deep.json", "[" * 100_000 + "]" * 100_000)
+    result = run("prices", "import", "--from", "litellm", deep, "--as-of", "2026-11-01")
+    assert_clean(result, (3,))
+    assert "deep.json:1: JSON nested too deeply" in result.output
+
+
 # ---------------------------------------------------------------- files
 
 

@@ -15,6 +15,7 @@ from selfhost_cli.cli import (
     _catalog,
     _err,
     _no_markdown,
+    _where,
     app,
     calibrate_app,
     emit,
@@ -174,7 +175,16 @@ def calibrate_import_cmd(
         fitted_at=dt.date.today(),
     )
     target = save or default_calibration_path()
-    cal.save_user_calibration(target, entry)
+    if str(target) == "-":
+        raise UsageError("--save -: the calibration is read back from a file", hint="name a file")
+    if out is not None and str(out) != "-" and _where(out) == _where(target):
+        raise UsageError(f"--out {out} is the --save file: one would overwrite the other", hint="name two files")
+    _, text = cal.with_entry(target, entry)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror}") from None
+    emit(text, target)
     payload = {
         "calibration_file": str(target),
         "engine": engine.value,

@@ -192,6 +192,10 @@ def _json_type(value: object) -> str:
 def _load_json(text: str, source: str, kind: Kind) -> object:
     try:
         return json.loads(text)
+    except RecursionError:
+        raise InputFileError(
+            f"{source}:1: JSON nested too deeply", hint=f"expected {UPSTREAM[kind]}, unmodified"
+        ) from None
     except json.JSONDecodeError as exc:
         raise InputFileError(
             f"{source}:{exc.lineno}: not valid JSON: {exc.msg}",

@@ -17,6 +17,7 @@ from selfhost_cli.catalog import Catalog
 from selfhost_cli.catalog.schema import GpuPrice, GpuSpec, UserCatalogFile
 from selfhost_cli.enums import Confidence, Pricing
 from selfhost_cli.errors import InputFileError, UsageError
+from selfhost_cli.limits import MAX_GPU_HOURLY_USD, MIN_GPU_HOURLY_USD
 from selfhost_cli.prices_import.common import (
     UPSTREAM,
     ImportResult,
@@ -181,8 +182,16 @@ def _convert_skypilot(
                 continue
             accelerator_of[gpu].add(name)
             for pricing, value in ((Pricing.ON_DEMAND, on_demand), (Pricing.SPOT, spot)):
-                if value:
-                    groups[(gpu, cloud, pricing)].append(_Observation(region, instance, value / count))
+                if not value:
+                    continue
+                per_gpu = value / count
+                if not MIN_GPU_HOURLY_USD <= per_gpu <= MAX_GPU_HOURLY_USD:
+                    skipped.append(
+                        f"line {line}: {instance or name} in {region}: {pricing.value} ${per_gpu:.6g} per GPU-hour, "
+                        f"outside ${MIN_GPU_HOURLY_USD:g}-${MAX_GPU_HOURLY_USD:,.0f}; not imported"
+                    )
+                    continue
+                groups[(gpu, cloud, pricing)].append(_Observation(region, instance, per_gpu))
     except csv.Error as exc:
         raise InputFileError(f"{source}:{reader.line_num or line}: not valid CSV: {exc}") from None
 
