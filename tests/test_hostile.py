@@ -382,6 +382,21 @@ def test_a_free_or_nearly_free_api_gives_an_answer_with_readable_numbers(tmp_pat
     assert not re.search(r"\d{12,}", result.stdout), result.stdout[:600]
 
 
+def test_plot_paths_and_titles_are_checked(tmp_path: Path) -> None:
+    path = write(tmp_path, "p.yaml", BASE)
+    same = str(tmp_path / "p.png")
+    result = run("advise", path, "--plot", same, "--out", same)
+    assert_clean(result, (2,))
+    assert "--out and --plot name the same file" in result.output
+    pytest.importorskip("matplotlib")
+    result = run("advise", path, "--plot", str(tmp_path / "missing" / "x.png"))
+    assert_clean(result, (2,))
+    assert "cannot write it" in result.output
+    dollars = write(tmp_path, "d.yaml", BASE.replace("version: 1\n", 'version: 1\nname: "cost $\\\\frac$ x"\n'))
+    assert_clean(run("advise", dollars, "--plot", str(tmp_path / "d.png")), (0,))  # not matplotlib's mathtext
+    assert (tmp_path / "d.png").stat().st_size > 0
+
+
 # ---------------------------------------------------------------- generated profiles
 
 

@@ -323,8 +323,23 @@ def advise_cmd(
     advice = advise(_profile(profile, set_, cat), cat, today=dt.date.today(), engines=engines, with_curve=want_curve)
     warn_all(advice.warnings)
     if plot is not None:
+        distinct_outputs(plot=plot, out=out)
         plot_advice(advice, plot)
     emit(_render_advice(advice, fmt, tag), out)
+
+
+def distinct_outputs(**paths: Path | None) -> None:
+    """Files one run writes must differ from each other and from its inputs (one write would undo another)."""
+    seen: dict[Path, str] = {}
+    for flag, path in paths.items():
+        if path is None or str(path) == "-":
+            continue
+        where = _where(path)
+        if where in State.inputs:
+            raise UsageError(f"cannot write {path}: it is an input of this run", hint=f"name another --{flag} file")
+        if where in seen:
+            raise UsageError(f"--{flag} and --{seen[where]} name the same file {path}", hint="name two files")
+        seen[where] = flag
 
 
 def plot_advice(advice: Advice, path: Path) -> None:

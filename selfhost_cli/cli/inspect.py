@@ -23,6 +23,7 @@ from selfhost_cli.cli import (
     _profile,
     app,
     catalog_app,
+    distinct_outputs,
     emit,
     handles_errors,
     number_opt,
@@ -220,6 +221,7 @@ def breakeven_cmd(
     result = breakeven(base, cat, gpu or suitable_gpus(cat), list(pricing or []), adhoc, engines=engines, all_rows=all_)
     warn_all(result.warnings)
     if plot is not None:
+        distinct_outputs(plot=plot, out=out)
         from selfhost_cli.render import chart as chart_mod
 
         if not result.chart:

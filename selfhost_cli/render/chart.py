@@ -126,12 +126,17 @@ def save(series: Sequence[Series], breakeven: float | None, title: str, path: Pa
     ax.set_yscale("log")
     ax.set_xlabel("tokens/day")
     ax.set_ylabel("USD/month")
-    ax.set_title("\n".join(textwrap.wrap(title, 72)), fontsize=10)  # a long title wraps, never clipped
+    # a long title wraps, never clipped; a `$` in a name is a dollar sign, not matplotlib's mathtext
+    ax.set_title("\n".join(textwrap.wrap(title, 72)).replace("$", r"\$"), fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    try:
+        fig.savefig(path)
+    except OSError as exc:
+        raise UsageError(f"--plot {path}: cannot write it ({exc.strerror or exc})") from None
+    finally:
+        plt.close(fig)
 
 
 def curve_series(curve: Any) -> list[Series]:
