@@ -83,7 +83,7 @@ class Workload(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     tokens_per_day: Number | None = Field(default=None, ge=1, le=MAX_TOKENS_PER_DAY)
-    input_share: Number | None = Field(default=None, gt=0, lt=1)
+    input_share: Number | None = Field(default=None, ge=0.01, le=0.99)  # the bounds `--input-share` has
     requests_per_minute: Number | None = Field(default=None, gt=0, le=1e10)
     input_tokens_per_request: Number | None = Field(default=None, ge=1, le=MAX_TOKENS_PER_REQUEST)
     output_tokens_per_request: Number | None = Field(default=None, ge=1, le=MAX_TOKENS_PER_REQUEST)
@@ -113,6 +113,12 @@ class Workload(Strict):
                 raise ValueError("requests_per_minute needs input_tokens_per_request and output_tokens_per_request")
             if self.input_share is not None:
                 raise ValueError("input_share follows from the tokens per request; drop it")
+            volume = self.tokens_per_day_resolved
+            if not 1 <= volume <= MAX_TOKENS_PER_DAY:
+                raise ValueError(
+                    f"requests_per_minute × 1,440 × tokens per request is {volume:.3g} tokens/day, outside "
+                    f"1 … 10^{round(math.log10(MAX_TOKENS_PER_DAY))} (the bounds tokens_per_day has)"
+                )
         shape = self.shape_input_share()
         if shape is not None and self.input_share is not None and abs(shape - self.input_share) > 0.02:
             raise ValueError(
@@ -272,7 +278,7 @@ class Owned(Strict):
     gpu_purchase_usd: Number | None = Field(
         default=None, gt=0, le=10_000_000, description="per GPU, with server and network share"
     )
-    amortization_years: Number | None = Field(default=None, gt=0, le=15)
+    amortization_years: Number | None = Field(default=None, ge=0.25, le=15)
     power_w_per_gpu: Number | None = Field(default=None, gt=0, le=100_000, description="with the host's share")
     pue: Number | None = Field(default=None, ge=1, le=3)
     usd_per_kwh: Number | None = Field(default=None, ge=0, le=2)

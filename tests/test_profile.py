@@ -222,13 +222,27 @@ def test_input_share_with_request_shape_is_rejected(tmp_path: Path) -> None:
     assert msg == "v.yaml:3: workload: input_share follows from the tokens per request; drop it"
 
 
-@pytest.mark.parametrize(("value", "bound"), [("1", "1"), ("1.5", "1.5"), ("0", None)])
-def test_input_share_must_be_strictly_between_0_and_1(tmp_path: Path, value: str, bound: str | None) -> None:
+@pytest.mark.parametrize(
+    ("value", "bound"),
+    [("1", "1"), ("1.5", "1.5"), ("0.9999999999999999", "0.9999999999999999"), ("0", None), ("1e-320", None)],
+)
+def test_input_share_is_bounded_like_the_flag(tmp_path: Path, value: str, bound: str | None) -> None:
+    # 0.01 … 0.99, as `breakeven --input-share`: a share of 1 - 1e-16 made 3.6e18-token requests
     msg = _load_error(tmp_path, "s.yaml", f"version: 1\nworkload:\n  tokens_per_day: 5\n  input_share: {value}\n")
     if bound is None:
-        assert msg == "s.yaml:4: workload.input_share: must be greater than 0 (got 0)"
+        assert msg.startswith("s.yaml:4: workload.input_share: must be at least 0.01 (got ")
     else:
-        assert msg == f"s.yaml:4: workload.input_share: must be less than 1 (got {bound})"
+        assert msg == f"s.yaml:4: workload.input_share: must be at most 0.99 (got {bound})"
+
+
+def test_a_request_rate_is_bounded_by_the_volume_it_gives(tmp_path: Path) -> None:
+    body = "version: 1\nworkload:\n  requests_per_minute: {}\n  input_tokens_per_request: {}\n"
+    body += "  output_tokens_per_request: 1\n"
+    msg = _load_error(tmp_path, "r.yaml", body.format("1e10", "1e7"))
+    assert msg.startswith("r.yaml:2: workload: requests_per_minute × 1,440 × tokens per request is 1.44e+20 tokens/day")
+    assert "1 … 10^15" in msg
+    msg = _load_error(tmp_path, "r.yaml", body.format("1e-300", "1"))
+    assert "outside 1 … 10^15" in msg
 
 
 def test_peak_to_average_below_one(tmp_path: Path) -> None:
