@@ -397,6 +397,17 @@ def test_plot_paths_and_titles_are_checked(tmp_path: Path) -> None:
     assert (tmp_path / "d.png").stat().st_size > 0
 
 
+def test_a_gpu_hour_price_is_never_put_on_other_gpus_or_tiers(tmp_path: Path) -> None:
+    result = run("breakeven", "--model", "llama-4-70b", "--gpu-hourly-usd", "1")
+    assert_clean(result, (2,))
+    assert "prices one GPU, and" in result.output and "name the GPU it is for with --gpu" in result.output
+    profile = str(Path(__file__).resolve().parent.parent / "profiles" / "healthcare-phi.yaml")  # h100-sxm at $4.28
+    result = run("breakeven", "--model", "llama-4-70b", "--profile", profile, "--all", "--format", "json")
+    assert_clean(result, (0,))
+    rows = json.loads(result.stdout)["rows"]
+    assert rows and {(r["gpu"], r["pricing"]) for r in rows} == {("h100-sxm", "on_demand")}
+
+
 # ---------------------------------------------------------------- generated profiles
 
 

@@ -218,7 +218,16 @@ def breakeven_cmd(
         raise UsageError("--set changes a profile, and breakeven was given none", hint="add --profile PROFILE")
     base = _breakeven_profile(cat, profile, set_, model, api, gpu_hourly_usd, precision, ops_fte, input_share)
     adhoc = ApiPrices(api_price_in, api_price_out) if api_price_in is not None and api_price_out is not None else None
-    result = breakeven(base, cat, gpu or suitable_gpus(cat), list(pricing or []), adhoc, engines=engines, all_rows=all_)
+    gpus = gpu or list(base.self_hosting.gpu_ids if base.self_hosting.gpu_hourly_usd else []) or suitable_gpus(cat)
+    if base.self_hosting.gpu_hourly_usd and len(gpus) != 1:
+        # a GPU-hour price is a quote for one GPU: on the others it would be a made-up figure
+        raise UsageError(
+            f"a GPU-hour price (${base.self_hosting.gpu_hourly_usd:g}) prices one GPU, and {len(gpus)} are listed",
+            hint="name the GPU it is for with --gpu",
+        )
+    # a profile's own GPU-hour price is for its tier: the other tiers are not priced by it
+    quoted = list(base.self_hosting.pricings) if profile is not None and base.self_hosting.gpu_hourly_usd else []
+    result = breakeven(base, cat, gpus, list(pricing or []) or quoted, adhoc, engines=engines, all_rows=all_)
     warn_all(result.warnings)
     if plot is not None:
         distinct_outputs(plot=plot, out=out)
