@@ -408,6 +408,29 @@ def test_a_gpu_hour_price_is_never_put_on_other_gpus_or_tiers(tmp_path: Path) ->
     assert rows and {(r["gpu"], r["pricing"]) for r in rows} == {("h100-sxm", "on_demand")}
 
 
+def test_diff_against_a_result_without_costs_prints_no_python_none(tmp_path: Path) -> None:
+    none = (
+        "version: 1\nworkload:\n  tokens_per_day: 1000000000\ncompliance:\n  air_gapped: true\n"
+        "models:\n  self_hosted: deepseek-v3\nself_hosting:\n  gpu: l4\n  max_gpus: 1\n"
+    )
+    a, b = str(tmp_path / "none.json"), str(tmp_path / "base.json")
+    assert_clean(run("advise", write(tmp_path, "n.yaml", none), "--format", "json", "--out", a), (0,))
+    assert json.loads(Path(a).read_text())["decision"] == "none"
+    assert_clean(run("advise", write(tmp_path, "b.yaml", BASE), "--format", "json", "--out", b), (0,))
+    for fmt in ("table", "json", "markdown"):
+        result = run("diff", a, b, "--format", fmt)
+        assert_clean(result, (0,))
+        assert "None" not in result.stdout, result.stdout
+
+
+def test_a_huge_fixed_fleet_is_called_what_it_is(tmp_path: Path) -> None:
+    result = run("advise", write(tmp_path, "p.yaml", BASE), "--set", "self_hosting.gpus=1000000")
+    assert_clean(result, (0,))
+    assert "the fixed fleet of 1,000,000 GPUs (self_hosting.gpus)" in result.output
+    assert "needs 1,000,000 GPUs at the peak" not in result.output
+    assert "1,000,000 × h100-sxm (the existing fleet) = 250,000 replica(s)" in result.stdout
+
+
 # ---------------------------------------------------------------- generated profiles
 
 

@@ -184,6 +184,14 @@ def _fleet_size(option_id: str, gpus: int, cands: Candidates) -> list[Warning]:
     limit = UNUSUAL_GPUS if cand.gpu.multi_node else UNUSUAL_WORKSTATION_GPUS
     if gpus <= limit:
         return []
+    if cand.fixed_gpus is not None:  # the profile's own fleet: what it has, not what the peak needs
+        return [
+            Warning(
+                WarningCode.FLEET_UNUSUAL,
+                f"{option_id}: the fixed fleet of {gpus:,} GPUs (self_hosting.gpus) is over {limit:,}, more than one "
+                "workload usually runs; check the figure",
+            )
+        ]
     kind = (
         "GPUs: a large cluster for one workload"
         if cand.gpu.multi_node
@@ -249,7 +257,7 @@ def assumptions(
     redundancy = s.redundancy.value
     if own and own.capacity and own.capacity.fixed_fleet:
         spare = own.capacity.spare_replicas
-        redundancy = f"{redundancy} asked; the fixed fleet has {spare} spare replica(s) beyond the peak's need"
+        redundancy = f"{redundancy} asked; the fixed fleet has {spare:,} spare replica(s) beyond the peak's need"
     out += [
         Assumption("engine", s.engine.value, _src(s, "engine")),
         Assumption(

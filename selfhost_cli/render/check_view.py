@@ -107,6 +107,8 @@ def diff_rows(base: dict[str, Any], proposed: dict[str, Any]) -> list[dict[str, 
         change: Any = None
         if isinstance(before, (int, float)) and isinstance(after, (int, float)):
             change = round(after - before, 2)
+        elif before is None or after is None:
+            change = None  # one side has no figure (a `none` decision has no cost): nothing to subtract
         elif before != after:
             change = f"{before} → {after}"
         rows.append({"field": key, "base": before, "proposed": after, "change": change})

@@ -212,13 +212,13 @@ ALTERNATIVE_HEADERS = ["gpu", "pricing", "precision", "GPUs", "layout", "USD/mon
 
 
 def capacity_rows(c: Capacity) -> list[tuple[str, str]]:
-    spare = f", {c.spare_replicas} spare" if c.spare_replicas else ", no spare"
+    spare = f", {c.spare_replicas:,} spare" if c.spare_replicas else ", no spare"
     fixed = " (the existing fleet)" if c.fixed_fleet else ""
     unused = c.gpus - c.replicas * c.gpus_per_replica
-    idle = f"; {unused} GPU(s) idle: no whole replica fits on them, still billed" if unused > 0 else ""
-    serving = f"{c.serving_replicas:g} serving on average" if c.autoscaling else f"{c.serving_replicas:g} serving"
+    idle = f"; {unused:,} GPU(s) idle: no whole replica fits on them, still billed" if unused > 0 else ""
+    serving = f"{c.serving_replicas:,g} serving" + (" on average" if c.autoscaling else "")
     return [
-        ("fleet", f"{c.gpus} × {c.gpu}{fixed} = {c.replicas} replica(s) of {c.layout} ({serving}{spare}{idle})"),
+        ("fleet", f"{c.gpus:,} × {c.gpu}{fixed} = {c.replicas:,} replica(s) of {c.layout} ({serving}{spare}{idle})"),
         ("replica layout", _layout_words(c)),
         ("pricing / precision / engine", f"{c.pricing} / {c.precision} / {c.engine}"),
         (
