@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import BeforeValidator, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from selfhost_cli.catalog import Catalog
 from selfhost_cli.catalog.schema import Capabilities, Strict
@@ -356,6 +356,9 @@ class Budget(Strict):
     max_increase_pct: Number | None = Field(default=None, ge=0, le=MAX_PCT)
 
 
+MAX_NAME_CHARS = 200
+
+
 class Profile(Strict):
     """A whole workload profile (`version: 1`)."""
 
@@ -368,6 +371,21 @@ class Profile(Strict):
     self_hosting: SelfHosting = Field(default_factory=SelfHosting)
     team: Team = Field(default_factory=Team)
     budget: Budget = Field(default_factory=Budget)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_a_number(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # YAML `true` equals 1 in Python: not what `version: 1` means
+            raise ValueError(f"must be the number 1 (got {str(value).lower()})")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_one_line(cls, value: str | None) -> str | None:
+        # the name goes into terminal titles and pull-request headings: a newline or an escape code would break out
+        if value is not None and (len(value) > MAX_NAME_CHARS or any(ord(c) < 32 or ord(c) == 127 for c in value)):
+            raise ValueError(f"one line of at most {MAX_NAME_CHARS} characters, without control characters")
+        return value
 
     @model_validator(mode="before")
     @classmethod

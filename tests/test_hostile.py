@@ -431,6 +431,24 @@ def test_a_huge_fixed_fleet_is_called_what_it_is(tmp_path: Path) -> None:
     assert "1,000,000 × h100-sxm (the existing fleet) = 250,000 replica(s)" in result.stdout
 
 
+def test_a_name_cannot_break_out_of_a_title_or_a_comment(tmp_path: Path) -> None:
+    for name, message in (("a\\nb", "name: one line of at most 200 characters"), ("a\\x1b[31mred", "without control")):
+        path = write(tmp_path, "p.yaml", BASE.replace("version: 1\n", f'version: 1\nname: "{name}"\n'))
+        result = run("advise", path)
+        assert_clean(result, (3,))
+        assert "p.yaml:2: " + message in result.output or message in result.output
+    path = write(
+        tmp_path, "p.yaml", BASE.replace("version: 1\n", 'version: 1\nname: "x <!-- selfhost:check --> </details>"\n')
+    )
+    result = run("advise", path, "--format", "markdown")
+    assert_clean(result, (0,))
+    assert result.stdout.count("<!-- selfhost:") == 1 and "</details>" not in result.stdout.split("\n")[1]
+    assert "x &lt;!-- selfhost:check --&gt; &lt;/details&gt;" in result.stdout
+    result = run("advise", write(tmp_path, "v.yaml", BASE.replace("version: 1", "version: true")))
+    assert_clean(result, (3,))
+    assert "v.yaml:1: version: must be the number 1 (got true)" in result.output
+
+
 # ---------------------------------------------------------------- generated profiles
 
 

@@ -12,11 +12,17 @@ from selfhost_cli.render.format import value as _value
 from selfhost_cli.render.table import ALTERNATIVE_HEADERS, alternatives_rows, capacity_rows, line_items
 
 
+def md_text(value: Any) -> str:
+    """Text from a file, safe in a pull-request comment: `<` and `>` as entities, so a name cannot open an HTML
+    comment or tag (`<!-- selfhost:check -->`, `</details>`) in the rendered page."""
+    return str(value).replace("<", "&lt;").replace(">", "&gt;")
+
+
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A GitHub-flavoured Markdown table; pipes in cells are escaped."""
+    """A GitHub-flavoured Markdown table; pipes in cells are escaped, and `<` `>` (see `md_text`)."""
 
     def cell(value: Any) -> str:
-        return str(value).replace("|", "\\|").replace("\n", " ")
+        return md_text(value).replace("|", "\\|").replace("\n", " ")
 
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
@@ -37,7 +43,7 @@ def advice_markdown(advice: Advice) -> str:
     options in view; line items, capacity, the deployments compared and the assumptions in <details>."""
     chosen = f" at {usd(advice.chosen_monthly_usd)}/month" if advice.chosen_monthly_usd is not None else ""
     out = [
-        f"## selfhost advise: {advice.profile_name} — `{advice.decision.value}`{chosen}\n",
+        f"## selfhost advise: {md_text(advice.profile_name)} — `{advice.decision.value}`{chosen}\n",
         f"**Recommendation: `{advice.decision.value}`** (confidence {advice.confidence.value}: "
         f"{advice.confidence_why}). {advice.summary}\n",
         f"Break-even: {_breakeven(advice.breakeven_tokens_per_day)} — {advice.breakeven_note}\n",
