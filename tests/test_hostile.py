@@ -449,6 +449,23 @@ def test_a_name_cannot_break_out_of_a_title_or_a_comment(tmp_path: Path) -> None
     assert "v.yaml:1: version: must be the number 1 (got true)" in result.output
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["advise", "PROFILE", "--tag", "x"],
+        ["check", "PROFILE", "--tag", "x"],
+        ["check", "PROFILE", "--min-change-usd", "5"],
+        ["diff", "PROFILE", "PROFILE", "--tag", "x"],
+        ["breakeven", "--model", "llama-4-70b", "--gpu", "h100-sxm", "--tag", "x"],
+    ],
+)
+def test_markdown_flags_without_markdown_are_errors(tmp_path: Path, args: list[str]) -> None:
+    path = write(tmp_path, "p.yaml", BASE)
+    result = run(*[path if a == "PROFILE" else a for a in args])
+    assert_clean(result, (2,))
+    assert "to --format markdown only" in result.output
+
+
 # ---------------------------------------------------------------- generated profiles
 
 

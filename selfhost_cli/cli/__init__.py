@@ -285,6 +285,14 @@ TagOpt = Annotated[
 _TAG = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 
+def markdown_only(fmt: Format, **flags: object) -> None:
+    """Flags that shape the pull-request comment do nothing in a table or JSON: given there, they are errors."""
+    given = [f"--{name.replace('_', '-')}" for name, v in flags.items() if v is not None]
+    if given and fmt is not Format.MARKDOWN:
+        verb = "applies" if len(given) == 1 else "apply"
+        raise UsageError(f"{', '.join(given)} {verb} to --format markdown only", hint="add --format markdown")
+
+
 def pr_markdown(command: str, tag: str | None, body: str, warnings: Sequence[str] = ()) -> str:
     """Markdown for a pull-request comment: the hidden marker line a CI step finds to update its own
     comment (SPEC §2), the body, then the warnings (when the body does not list them itself)."""
@@ -316,6 +324,8 @@ def advise_cmd(
 ) -> None:
     """Recommend api, self_host or hybrid for a workload profile, with reasons, costs and the capacity plan."""
     from selfhost_cli.advise import advise
+
+    markdown_only(fmt, tag=tag)
 
     engines = _engines(calibration)
     cat = _catalog()

@@ -20,6 +20,7 @@ from selfhost_cli.cli import (
     app,
     emit,
     handles_errors,
+    markdown_only,
     number_opt,
     pr_markdown,
     reading,
@@ -84,6 +85,7 @@ def check_cmd(
     from selfhost_cli.render import check_view
     from selfhost_cli.render import json_ as jr
 
+    markdown_only(fmt, tag=tag, min_change_usd=min_change_usd, min_change_pct=min_change_pct)
     needs_base = [
         flag
         for flag, given in (
@@ -200,6 +202,8 @@ def diff_cmd(
     """What changed between two profiles or two saved results: decision, monthly cost, GPUs."""
     from selfhost_cli.render import check_view
     from selfhost_cli.render import json_ as jr
+
+    markdown_only(fmt, tag=tag)
 
     engines = _engines(calibration)
     cat = _catalog()

@@ -26,6 +26,7 @@ from selfhost_cli.cli import (
     distinct_outputs,
     emit,
     handles_errors,
+    markdown_only,
     number_opt,
     pr_markdown,
     render_table,
@@ -205,6 +206,7 @@ def breakeven_cmd(
     from selfhost_cli.render import breakeven_view
     from selfhost_cli.render import json_ as jr
 
+    markdown_only(fmt, tag=tag)
     if (api_price_in is None) != (api_price_out is None):
         raise UsageError("--api-price-in and --api-price-out go together")
     engines = _engines(calibration)
