@@ -27,7 +27,7 @@ from selfhost_cli.deploy.estimate import (
 )
 from selfhost_cli.deploy.sizing import TARGET_PEAK_UTILIZATION
 from selfhost_cli.enums import Engine, Precision
-from selfhost_cli.errors import UsageError
+from selfhost_cli.errors import InputFileError, UsageError, did_you_mean
 from selfhost_cli.paths import default_calibration_path
 from selfhost_cli.yamlio import load_file, parse, validate
 
@@ -284,7 +284,7 @@ class UserCalibration(Strict):
     gpu: str
     model: str | None = None
     precision: Precision | None = None
-    software_efficiency: float = Field(gt=0, le=2)
+    software_efficiency: float = Field(ge=0.05, le=2)  # the range calibrate import fits over
     fitted_from: str
     measured_output_tokens_per_s: float = Field(gt=0)
     predicted_before_output_tokens_per_s: float = Field(gt=0)
@@ -296,12 +296,33 @@ class UserCalibrationFile(Strict):
     calibrations: list[UserCalibration] = Field(default_factory=list)
 
 
-def load_user_calibration(path: Path | None) -> UserCalibrationFile:
-    """The given file, else the default location if it exists, else nothing."""
+def load_user_calibration(path: Path | None, catalog: Catalog | None = None) -> UserCalibrationFile:
+    """The given file, else the default location if it exists, else nothing. With `catalog`, every entry must
+    name a known GPU and model and a real engine: an entry that matches nothing would change nothing, silently."""
     target = path or default_calibration_path()
     if path is None and not target.exists():
         return UserCalibrationFile()
-    return validate(UserCalibrationFile, load_file(target, "calibration"), "calibration file")
+    doc = load_file(target, "calibration")
+    file = validate(UserCalibrationFile, doc, "calibration file")
+    for i, c in enumerate(file.calibrations):
+        if c.engine is Engine.IDEAL:
+            line = doc.line_of(("calibrations", i, "engine"))
+            raise InputFileError(
+                f"{doc.path}:{line}: calibrations[{i}].engine: the ideal engine has no software to calibrate",
+                hint="name the engine that was benchmarked",
+            )
+        if catalog is None:
+            continue
+        for key, value, known in (("gpu", c.gpu, catalog.gpus), ("model", c.model, catalog.models)):
+            if value is not None and value not in known:
+                line = doc.line_of(("calibrations", i, key))
+                guess = did_you_mean(value, known)
+                raise InputFileError(
+                    f"{doc.path}:{line}: calibrations[{i}].{key}: unknown {key} id '{value}'"
+                    + (f"; {guess}" if guess else ""),
+                    hint=f"`selfhost catalog {key}s` lists the known ids",
+                )
+    return file
 
 
 def engine_set(calibrations: UserCalibrationFile) -> EngineSet:

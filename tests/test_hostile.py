@@ -466,6 +466,27 @@ def test_markdown_flags_without_markdown_are_errors(tmp_path: Path, args: list[s
     assert "to --format markdown only" in result.output
 
 
+def test_a_calibration_for_nothing_known_is_an_error(tmp_path: Path) -> None:
+    entry = (
+        "schema_version: 1\ncalibrations:\n  - engine: {}\n    gpu: {}\n    software_efficiency: {}\n"
+        "    fitted_from: x\n    measured_output_tokens_per_s: 1\n    predicted_before_output_tokens_per_s: 1\n"
+        "    fitted_at: 2026-11-01\n"
+    )
+    profile = write(tmp_path, "p.yaml", BASE)
+    for fields, message in (
+        (("vllm", "h100", "2"), "cal.yaml:4: calibrations[0].gpu: unknown gpu id 'h100'; did you mean"),
+        (("ideal", "h100-sxm", "1"), "cal.yaml:3: calibrations[0].engine: the ideal engine has no software"),
+        (("vllm", "h100-sxm", "1e-300"), "software_efficiency: must be at least 0.05"),
+    ):
+        cal = write(tmp_path, "cal.yaml", entry.format(*fields))
+        result = run("advise", profile, "--calibration", cal)
+        assert_clean(result, (3,))
+        assert message in result.output
+    bench = write(tmp_path, "bench.json", VLLM_OK + "}")
+    result = run("calibrate", "import", bench, "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--gpus", "9" * 20)
+    assert_clean(result, (2,))
+
+
 # ---------------------------------------------------------------- generated profiles
 
 

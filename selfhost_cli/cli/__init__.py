@@ -409,7 +409,7 @@ def _engines(path: Path | None) -> EngineSet:
         return BUNDLED_ENGINES  # nothing to read: the calibration module (and its schemas) stay unloaded
     from selfhost_cli import calibration as cal
 
-    return cal.engine_set(cal.load_user_calibration(given))
+    return cal.engine_set(cal.load_user_calibration(given, _catalog()))
 
 
 # Options accepted anywhere on the line: whether each takes a value, and where Typer reads it — before the

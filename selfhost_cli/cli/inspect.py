@@ -34,7 +34,14 @@ from selfhost_cli.cli import (
 )
 from selfhost_cli.enums import Engine, Precision, Pricing
 from selfhost_cli.errors import UsageError
-from selfhost_cli.limits import MAX_API_USD_PER_1M, MAX_GPU_HOURLY_USD, MAX_GPUS, MAX_OPS_FTE, MAX_TOKENS_PER_REQUEST
+from selfhost_cli.limits import (
+    MAX_API_USD_PER_1M,
+    MAX_GPU_HOURLY_USD,
+    MAX_GPUS,
+    MAX_OPS_FTE,
+    MAX_TOKENS_PER_REQUEST,
+    MAX_TP,
+)
 from selfhost_cli.render import Format
 
 if TYPE_CHECKING:
@@ -89,7 +96,9 @@ def estimate_cmd(
         int | None,
         typer.Option("--gpus", min=1, max=MAX_GPUS, help="GPUs in the deployment (default: the fewest that fit)."),
     ] = None,
-    tp: Annotated[int | None, typer.Option("--tp", min=1, max=1024, help="Tensor-parallel degree per replica.")] = None,
+    tp: Annotated[
+        int | None, typer.Option("--tp", min=1, max=MAX_TP, help="Tensor-parallel degree per replica.")
+    ] = None,
     precision: Annotated[
         Precision | None, typer.Option("--precision", help="Weight format (default: fp8 where the GPU runs it).")
     ] = None,

@@ -27,6 +27,7 @@ from selfhost_cli.cli import (
 )
 from selfhost_cli.enums import Engine, Precision
 from selfhost_cli.errors import UsageError
+from selfhost_cli.limits import MAX_GPUS, MAX_TP
 from selfhost_cli.render import Format
 
 if TYPE_CHECKING:
@@ -112,8 +113,10 @@ def calibrate_import_cmd(
         str | None,
         typer.Option("--model", help="Catalog model id that was benchmarked (default: the one the file names)."),
     ] = None,
-    gpus: Annotated[int, typer.Option("--gpus", min=1, help="GPUs in the benchmarked deployment.")] = 1,
-    tp: Annotated[int | None, typer.Option("--tp", min=1, help="Tensor-parallel degree (default: --gpus).")] = None,
+    gpus: Annotated[int, typer.Option("--gpus", min=1, max=MAX_GPUS, help="GPUs in the benchmarked deployment.")] = 1,
+    tp: Annotated[
+        int | None, typer.Option("--tp", min=1, max=MAX_TP, help="Tensor-parallel degree (default: --gpus).")
+    ] = None,
     precision: Annotated[Precision | None, typer.Option("--precision", help="Weight format that was served.")] = None,
     engine: Annotated[Engine, typer.Option("--engine", help="Engine that served it.")] = Engine.VLLM,
     model_specific: Annotated[
