@@ -487,6 +487,24 @@ def test_a_calibration_for_nothing_known_is_an_error(tmp_path: Path) -> None:
     assert_clean(result, (2,))
 
 
+def test_baseline_gates_that_match_no_profile_cannot_pass(tmp_path: Path) -> None:
+    base = str(tmp_path / "base.json")
+    assert_clean(run("advise", write(tmp_path, "other.yaml", BASE), "--format", "json", "--out", base), (0,))
+    profiles = Path(__file__).resolve().parent.parent / "profiles"
+    result = run(
+        "check",
+        str(profiles / "startup.yaml"),
+        str(profiles / "which-gpu.yaml"),
+        "--baseline",
+        base,
+        "--max-increase-pct",
+        "0",
+        "--fail-on-decision-change",
+    )
+    assert_clean(result, (2,))
+    assert "holds none of these profiles" in result.output and "the baseline has: other" in result.output
+
+
 # ---------------------------------------------------------------- generated profiles
 
 

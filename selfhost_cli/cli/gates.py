@@ -131,6 +131,12 @@ def check_cmd(
         if baseline is not None and base is None:
             result.baseline = "new"
         results.append(result)
+    if needs_base and not used:
+        names = ", ".join(sorted(r.profile for r in results))
+        raise UsageError(
+            f"--baseline {baseline} holds none of these profiles ({names}): {', '.join(needs_base)} cannot run",
+            hint=f"profiles are matched by name; the baseline has: {', '.join(sorted(bases)) or 'none'}",
+        )
     removed = sorted(set(bases) - used) if len(profiles) > 1 or not used else []
     passed = all(r.passed for r in results)
     warn_all(warnings)
