@@ -171,7 +171,8 @@ def breakeven_volume(
     Both costs are monthly USD as functions of tokens/day, both nondecreasing in it. Self-hosting is a staircase
     (whole replicas), the API a line, so after the first crossing self-hosting can still pop above just past a
     step: we scan a geometric grid of 401 volumes from the top down for the last point where self-hosting costs
-    more, then bisect to the crossing. None when self-hosting is dearer even at `high` (or cannot be sized).
+    more, then bisect to the crossing. None when self-hosting is dearer even at `high` (or cannot be sized); when it
+    is cheaper at every volume down to `low`, the scan goes on from 1 token/day to `low` (1.0: cheaper at any).
 
     The scan skips what it can prove: where self-hosting costs `c` at one grid volume, it costs at most `c` at
     every lower one, so every lower grid volume whose API cost is still at least `c` is not dearer either (found
@@ -197,8 +198,8 @@ def breakeven_volume(
             continue
         # (an API cost that is not a number never covers: the bisection then lands at i, and the scan steps on)
         i = min(bisect.bisect_left(range(i + 1), True, key=lambda j: api_usd(grid[j]) >= cost), i) - 1
-    if last_dearer is None:
-        return low
+    if last_dearer is None:  # no dearer volume down to `low`: the crossing, if any, lies below it
+        return breakeven_volume(self_host_usd, api_usd, 1.0, low) if low > 1.0 else low
     lo: float = last_dearer
     hi: float = grid[grid.index(last_dearer) + 1]
     while hi - lo > max(0.01, hi * 1e-12):  # a hundredth of a token/day (~30 halvings): whole tokens exact

@@ -280,7 +280,14 @@ def test_breakeven_volume_none_when_self_hosting_cannot_be_sized():
 
 
 def test_breakeven_volume_low_end_when_self_hosting_is_always_cheaper():
-    assert breakeven_volume(lambda v: 0.0, lambda v: v * 1e-3, low=1e4) == 1e4
+    assert breakeven_volume(lambda v: 0.0, lambda v: v * 1e-3, low=1e4) == 1.0  # cheaper at any volume
+
+
+def test_a_crossing_below_the_scan_floor_is_found_not_floored():
+    # one $2.46/h GPU is $1,795.80 a month; the API at $0.30 per token/day a month meets it at 5,986 tokens/day,
+    # below the 10,000 the scan starts from (it was reported as exactly 10,000)
+    volume = breakeven_volume(lambda v: 2.46 * 730, lambda v: v * 0.30)
+    assert volume == pytest.approx(2.46 * 730 / 0.30, rel=1e-6)
 
 
 @settings(max_examples=50, deadline=None)
@@ -322,7 +329,7 @@ def _whole_grid_breakeven(self_host, api, low=1e4, high=1e13):
     grid = [low * (high / low) ** (i / 400) for i in range(400)] + [high]
     last = next((v for v in reversed(grid) if dearer(v)), None)
     if last is None:
-        return low
+        return _whole_grid_breakeven(self_host, api, 1.0, low) if low > 1.0 else low
     lo, hi = last, grid[grid.index(last) + 1]
     while hi - lo > max(0.01, hi * 1e-12):
         mid = math.sqrt(lo * hi)
