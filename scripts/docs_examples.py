@@ -246,8 +246,55 @@ def check_examples(fix: bool) -> list[str]:
     return found
 
 
+PROFILE_DOC = ROOT / "docs" / "profile.md"
+# A ```yaml block, then the block of what `selfhost advise eN.yaml` prints for it (its first line names the file).
+_ERROR_EXAMPLE = re.compile(
+    r"```yaml\n(?P<yaml>(?:(?!```).)*?)```\n```\n(?P<out>selfhost: error: (?P<file>e\d+\.yaml):(?:(?!```).)*?)```", re.S
+)
+# `$ selfhost advise ok.yaml --set ...` lines, each followed by what it prints (up to the next `$` or the fence).
+_SET_EXAMPLE = re.compile(r"^\$ selfhost advise ok\.yaml --set (?P<item>\S+)\n(?P<out>(?:(?!\$ |```).*\n)+)", re.M)
+
+
+def _stderr(argv: list[str], files: dict[str, str]) -> str:
+    """What the command prints on stderr, run in a folder holding `files`, warnings left out."""
+    import tempfile
+
+    from selfhost_cli.cli import app
+
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory() as folder:
+        for name, body in files.items():
+            Path(folder, name).write_text(body, encoding="utf-8")
+        os.chdir(folder)
+        try:
+            out = CliRunner().invoke(app, argv)
+        finally:
+            os.chdir(here)
+    return "".join(line + "\n" for line in out.stderr.splitlines() if not line.startswith("warning:"))
+
+
+def check_error_examples(fix: bool) -> list[str]:
+    """docs/profile.md's error examples against fresh runs (with `fix`, rewritten in place); what differs."""
+    text = PROFILE_DOC.read_text(encoding="utf-8")
+    ok = (ROOT / "profiles" / "startup.yaml").read_text(encoding="utf-8")
+    found: list[str] = []
+    for pattern, run in (
+        (_ERROR_EXAMPLE, lambda m: _stderr(["advise", m["file"]], {m["file"]: m["yaml"]})),
+        (_SET_EXAMPLE, lambda m: _stderr(["advise", "ok.yaml", "--set", m["item"]], {"ok.yaml": ok})),
+    ):
+        for m in reversed(list(pattern.finditer(text))):
+            printed = run(m)
+            if printed != m["out"]:
+                found.append(f"docs/profile.md: {m.group(0).splitlines()[0][:60]}: prints {printed.splitlines()[:1]}")
+                if fix:
+                    text = text[: m.start("out")] + printed + text[m.end("out") :]
+    if fix:
+        PROFILE_DOC.write_text(text, encoding="utf-8")
+    return found
+
+
 def main(mode: str) -> int:
-    found = check_examples(mode == "update")
+    found = check_examples(mode == "update") + check_error_examples(mode == "update")
     est = ESTIMATION.read_text(encoding="utf-8")
     a, b = _accuracy_span(est)
     tables = accuracy_tables()

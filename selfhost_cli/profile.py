@@ -416,8 +416,7 @@ def check_ids(profile: Profile, doc: Document, catalog: Catalog) -> None:
         if value not in known:
             kind = {"self_hosted": "model", "gpu": "gpu", "api": "api"}[loc[1]]
             guess = did_you_mean(value, known)
-            line = doc.line_of(loc)
-            where = f"{doc.path}:{line}" if line else "--set"
+            where = doc.where(loc)
             dotted = ".".join(str(p) for p in loc[:2]) + (f"[{loc[2]}]" if len(loc) > 2 else "")
             raise InputFileError(
                 f"{where}: {dotted}: unknown {kind} id '{value}'" + (f"; {guess}" if guess else ""),
@@ -451,7 +450,12 @@ def apply_override(doc: Document, item: str) -> None:
         set_in(doc.data, parts, value)
     except KeyError as exc:
         raise InputFileError(f"--set {item}: {exc.args[0]} is not a mapping in {doc.path}") from None
-    doc.lines[tuple(parts)] = 0  # 0 marks "from the command line" in messages
+    # 0 marks "from the command line": the key set, and every key above it that the file lacks
+    for k in range(1, len(parts) + 1):
+        prefix = tuple(parts[:k])
+        if k == len(parts) or prefix not in doc.lines or doc.lines[prefix] == 0:
+            doc.lines[prefix] = 0
+            doc.overrides[prefix] = item
 
 
 def set_in(data: dict[str, Any], parts: list[str], value: Any) -> None:

@@ -65,6 +65,18 @@ class Document:
     built: int = 0  # values built so far (aliases counted each time they are expanded)
     max_nodes: int = MAX_NODES["file"]
 
+    overrides: dict[Loc, str] = field(default_factory=dict)  # key paths a `--set KEY=VALUE` wrote, with the item
+
+    def where(self, loc: Sequence[str | int]) -> str:
+        """`FILE:LINE` of the key, or `--set KEY=VALUE` when the command line put it there."""
+        line = self.line_of(loc)
+        if line:
+            return f"{self.path}:{line}"
+        key = tuple(loc)
+        while key and key not in self.overrides:
+            key = key[:-1]
+        return f"--set {self.overrides[key]}" if key else "--set"
+
     def line_of(self, loc: Sequence[str | int]) -> int:
         """Line of the longest prefix of `loc` that the file has (a missing key: its parent's line)."""
         key = tuple(loc)
@@ -281,11 +293,9 @@ def format_errors(exc: ValidationError, doc: Document, model: type[BaseModel], l
     hints: list[str] = []
     errors = _one_per_union(exc.errors(include_url=False))
     for err in errors[:limit]:
-        loc = _clean_loc(err["loc"])
+        loc = _clean_loc(err["loc"], doc)
         what, hint = _wording(err, loc, model)
-        line = doc.line_of(loc)
-        where = f"{doc.path}:{line}" if line else "--set"
-        lines.append(f"{where}: {_dotted(loc) or '(top)'}: {what}")
+        lines.append(f"{doc.where(loc)}: {_dotted(loc) or '(top)'}: {what}")
         if hint and hint not in hints:
             hints.append(hint)
     if len(errors) > limit:
@@ -298,7 +308,7 @@ def _one_per_union(errors: list[Any]) -> list[Any]:
     """A key that takes `x` or a list of `x` fails both ways; keep the error of the form the user wrote:
     for a single value drop "must be a list", for a list drop the single-value error about the whole list."""
     locs = [_clean_loc(e["loc"]) for e in errors]
-    kept = []
+    kept: list[Any] = []
     for err, loc in zip(errors, locs, strict=True):
         others = [o for o, ol in zip(errors, locs, strict=True) if o is not err and ol[: len(loc)] == loc]
         if err["type"] in {"list_type", "tuple_type"} and any(_clean_loc(o["loc"]) == loc for o in others):
@@ -306,15 +316,31 @@ def _one_per_union(errors: list[Any]) -> list[Any]:
         deeper = any(len(_clean_loc(o["loc"])) > len(loc) for o in others)
         if isinstance(err.get("input"), list) and deeper:
             continue
+        same = next(
+            (k for k in kept if k["type"] in CHOICES and err["type"] in CHOICES and _clean_loc(k["loc"]) == loc), None
+        )
+        if same is not None:  # `fp9` fails `auto` and the formats alike: one "must be one of" naming them all
+            both = f"{same.get('ctx', {}).get('expected', '')}, {err.get('ctx', {}).get('expected', '')}"
+            kept[kept.index(same)] = {**same, "ctx": {**same.get("ctx", {}), "expected": both}}
+            continue
         kept.append(err)
     return kept or errors
 
 
-def _clean_loc(loc: Sequence[str | int]) -> Loc:
-    """Drop pydantic's union/tag segments (`function-after[...]`, `str`, `Inline`) that are not keys."""
+CHOICES = {"enum", "literal_error"}
+
+
+def _clean_loc(loc: Sequence[str | int], doc: Document | None = None) -> Loc:
+    """Drop pydantic's union/tag segments (`function-after[...]`, `str`, `Inline`) that are not keys; a segment the
+    file has at that path is the user's key (`Peak_to_average`, `Workload`) and stays."""
     out: list[str | int] = []
     for part in loc:
-        if isinstance(part, str) and ("[" in part or part[:1].isupper() or part in {"str", "int", "float"}):
+        written = doc is not None and (*out, part) in doc.lines
+        if (
+            not written
+            and isinstance(part, str)
+            and ("[" in part or part[:1].isupper() or part in {"str", "int", "float"})
+        ):
             continue
         if isinstance(part, str) and out and isinstance(out[-1], int) and part in _UNION_TAGS:
             continue  # the tag of a discriminated union right after a list index, not a key
@@ -336,7 +362,7 @@ def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
             return []
         current = _model_of(fields[part].annotation)
     fields = getattr(current, "model_fields", None)
-    return list(fields) if fields else []
+    return [f.alias or name for name, f in fields.items()] if fields else []  # as written: `class`, not its field
 
 
 def _model_of(annotation: Any) -> Any:

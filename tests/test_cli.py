@@ -264,7 +264,9 @@ def test_unknown_id_in_a_profile_is_located(tmp_path: Path, extra: str, expected
 def test_unknown_id_from_set_is_located_at_set() -> None:
     result = run("check", STARTUP, "--set", "self_hosting.gpu=h100-sxn")
     assert result.exit_code == ExitCode.INVALID_INPUT, result.output
-    assert result.stderr.startswith("selfhost: error: --set: self_hosting.gpu: unknown gpu id 'h100-sxn'")
+    assert result.stderr.startswith(
+        "selfhost: error: --set self_hosting.gpu=h100-sxn: self_hosting.gpu: unknown gpu id 'h100-sxn'"
+    )
 
 
 def test_estimate_concurrency_and_max_throughput_conflict() -> None:
@@ -352,7 +354,9 @@ def test_missing_profile_file(tmp_path: Path) -> None:
 def test_bad_set_value_exits_3(tmp_path: Path) -> None:
     result = run("check", STARTUP, "--set", "workload.tokens_per_day=2M")
     assert result.exit_code == ExitCode.INVALID_INPUT, result.output
-    assert result.stderr.startswith("selfhost: error: --set: workload.tokens_per_day: must be a number (got '2M')")
+    assert result.stderr.startswith(
+        "selfhost: error: --set workload.tokens_per_day=2M: workload.tokens_per_day: must be a number (got '2M')"
+    )
 
 
 def test_invalid_user_catalog_exits_3(tmp_path: Path) -> None:

@@ -426,27 +426,30 @@ def test_set_overrides_a_value(tmp_path: Path) -> None:
 
 def test_set_value_is_validated_like_the_file(tmp_path: Path) -> None:
     msg = _load_error(tmp_path, "t.yaml", TPD, ["workload.tokens_per_day=-1"])
-    assert msg == "--set: workload.tokens_per_day: must be at least 1 (got -1)"
+    assert msg == "--set workload.tokens_per_day=-1: workload.tokens_per_day: must be at least 1 (got -1)"
     msg = _load_error(tmp_path, "t.yaml", TPD, ["workload.tokens_per_day=2M"])
     assert msg == (
-        "--set: workload.tokens_per_day: must be a number (got '2M'); "
+        "--set workload.tokens_per_day=2M: workload.tokens_per_day: must be a number (got '2M'); "
         "write 2000000, 2_000_000 or 2.0e6, without units or commas"
     )
     msg = _load_error(tmp_path, "t.yaml", TPD, ["compliance.third_party_processing=no"])
     assert msg == (
-        "--set: compliance.third_party_processing: must be one of allowed, with_agreement, forbidden "
+        "--set compliance.third_party_processing=no: compliance.third_party_processing: must be one of allowed, "
+        "with_agreement, forbidden "
         "(got the boolean false)\nHint: YAML 1.1 reads yes/no/on/off as booleans; put the word in quotes"
     )
 
 
 def test_set_unknown_key_has_did_you_mean(tmp_path: Path) -> None:
     msg = _load_error(tmp_path, "t.yaml", TPD, ["workload.tokens_per_dya=5"])
-    assert msg.splitlines()[0] == "--set: workload.tokens_per_dya: unknown key; did you mean 'tokens_per_day'?"
+    assert msg.splitlines()[0] == (
+        "--set workload.tokens_per_dya=5: workload.tokens_per_dya: unknown key; did you mean 'tokens_per_day'?"
+    )
 
 
 def test_set_nested_value_error(tmp_path: Path) -> None:
     msg = _load_error(tmp_path, "t.yaml", TPD, ["workload.latency.max_ttft_ms=0"])
-    assert msg == "--set: workload.latency.max_ttft_ms: must be greater than 0 (got 0)"
+    assert msg == "--set workload.latency.max_ttft_ms=0: workload.latency.max_ttft_ms: must be greater than 0 (got 0)"
 
 
 def test_file_errors_keep_their_file_line_next_to_a_set(tmp_path: Path) -> None:
