@@ -24,12 +24,14 @@ from selfhost_cli.enums import (
 )
 from selfhost_cli.errors import InputFileError, did_you_mean
 from selfhost_cli.limits import (
+    MAX_API_OFFERINGS,
     MAX_API_USD_PER_1M,
     MAX_BUDGET_USD,
     MAX_GPU_HOURLY_USD,
     MAX_GPUS,
     MAX_OPS_FTE,
     MAX_PCT,
+    MAX_SEARCH,
     MAX_TOKENS_PER_DAY,
     MAX_TOKENS_PER_REQUEST,
 )
@@ -224,7 +226,7 @@ class Models(Strict):
     API offerings to compare (named ones always; `quality` decides which the tool adds)."""
 
     self_hosted: str | list[Annotated[str, Field(min_length=1)]] = Field(default="llama-3.3-70b", min_length=1)
-    api: list[ApiRef] | None = None
+    api: list[ApiRef] | None = Field(default=None, max_length=MAX_API_OFFERINGS)
     quality: QualityPolicy = QualityPolicy.SAME_TIER
 
     @model_validator(mode="after")
@@ -422,6 +424,22 @@ def check_ids(profile: Profile, doc: Document, catalog: Catalog) -> None:
                 f"{where}: {dotted}: unknown {kind} id '{value}'" + (f"; {guess}" if guess else ""),
                 hint=f"`selfhost catalog {kind}s` lists the known ids; add your own with --catalog FILE",
             )
+
+
+def check_search_size(profile: Profile, doc: Document, catalog: Catalog) -> None:
+    """The deployments the search prices (model × GPU × tier × precision) stay within what answers in a couple
+    of seconds, every flip point re-run included; beyond it the profile is asked to narrow the search."""
+    s = profile.self_hosting
+    models = len(profile.models.self_hosted_ids) or 1
+    gpus = len(s.gpu_ids) or len(catalog.gpus)
+    size = models * gpus * len(s.pricings) * (len(s.precisions) or 2)
+    if size > MAX_SEARCH:
+        raise InputFileError(
+            f"{doc.where(('models', 'self_hosted'))}: models.self_hosted: the search would price {size:,} deployments "
+            f"({models} model(s) × {gpus} GPU(s) × {len(s.pricings)} tier(s) × {len(s.precisions) or 2} "
+            f"precision(s)); at most {MAX_SEARCH:,} answer in seconds",
+            hint="name fewer models, GPUs (self_hosting.gpu), tiers or precisions, or split the profile",
+        )
 
 
 def load_profile(path: str | Path, overrides: list[str] | None = None) -> tuple[Profile, Document]:

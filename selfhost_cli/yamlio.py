@@ -407,6 +407,8 @@ def _wording(err: Any, loc: Loc, model: type[BaseModel]) -> tuple[str, str | Non
         limit = ctx.get(key)
         shown_limit = f"{limit:g}" if isinstance(limit, float) else str(limit)
         return f"{words} {shown_limit}{got}", None
+    if kind == "too_long" and isinstance(value, list):
+        return f"at most {ctx.get('max_length')} entries (got {len(value)})", "split the profile into several"
     if kind in {"enum", "literal_error"}:
         expected = str(ctx.get("expected", "")).replace("'", "")
         choices = [c.strip() for c in re.split(r",| or ", expected) if c.strip()]

@@ -505,6 +505,20 @@ def test_baseline_gates_that_match_no_profile_cannot_pass(tmp_path: Path) -> Non
     assert "holds none of these profiles" in result.output and "the baseline has: other" in result.output
 
 
+def test_a_search_too_large_to_answer_in_seconds_is_refused(tmp_path: Path) -> None:
+    # every model at every tier and precision took 41 s; 1,500 inline API offerings 16 s
+    many = "version: 1\nworkload:\n  tokens_per_day: 1e9\nmodels:\n  self_hosted: [llama-3.1-8b, llama-3.3-70b, "
+    many += "qwen3-32b]\nself_hosting:\n  pricing: [spot, on_demand, reserved_1y, reserved_3y, owned, serverless]\n"
+    many += "  precision: [bf16, fp8, int8, int4]\n"
+    result = run("advise", write(tmp_path, "m.yaml", many))
+    assert_clean(result, (3,))
+    assert "m.yaml:5: models.self_hosted: the search would price" in result.output and "at most 1,500" in result.output
+    offers = ", ".join(f"{{id: acme/m{i}, input_usd_per_1m: 1, output_usd_per_1m: 2}}" for i in range(65))
+    result = run("advise", write(tmp_path, "a.yaml", BASE), "--set", f"models.api=[{offers}]")
+    assert_clean(result, (3,))
+    assert "models.api: at most 64 entries (got 65)" in result.output
+
+
 # ---------------------------------------------------------------- generated profiles
 
 

@@ -124,10 +124,11 @@ def _catalog() -> catalog_mod.Catalog:
 
 def _profile(path: Path, sets: list[str] | None, cat: catalog_mod.Catalog) -> Profile:
     """Load a profile and check the catalog ids it names (unknown ones are errors at their line)."""
-    from selfhost_cli.profile import check_ids, load_profile
+    from selfhost_cli.profile import check_ids, check_search_size, load_profile
 
     prof, doc = load_profile(reading(path), sets)
     check_ids(prof, doc, cat)
+    check_search_size(prof, doc, cat)
     return prof
 
 
