@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import stat
@@ -134,10 +135,14 @@ def parse(text: str, path: str = "<string>", kind: str = "file") -> Document:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = str(getattr(exc, "problem", None) or exc).split('\n  in "<unicode string>"')[0]
+        lines = text.splitlines()
+        tabbed = mark is not None and line <= len(lines) and "\t" in lines[line - 1][: mark.column + 1]
         raise InputFileError(
             f"{path}:{line}: not valid YAML: {problem}",
-            hint="check indentation, colons and closing brackets near that line",
+            hint="YAML indents with spaces, never tabs: replace the tab on that line"
+            if tabbed
+            else "check indentation, colons and closing brackets near that line",
         ) from None
     doc = Document(path=path, data=None, max_nodes=MAX_NODES.get(kind, MAX_NODES["file"]))
     if node is None:
@@ -375,11 +380,17 @@ def _model_of(annotation: Any) -> Any:
     return None
 
 
+def _entries(n: Any) -> str:
+    return f"{n} entry" if n == 1 else f"{n} entries"
+
+
 def _shown(value: Any) -> str:
     if isinstance(value, bool):
         return "the boolean " + str(value).lower()
     if value is None:
         return "nothing (null)"
+    if isinstance(value, (dt.date, dt.datetime)):  # YAML reads 2024-01-01 as a date
+        return f"the date {value.isoformat()}; put it in quotes for text"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -408,11 +419,15 @@ def _wording(err: Any, loc: Loc, model: type[BaseModel]) -> tuple[str, str | Non
         shown_limit = f"{limit:g}" if isinstance(limit, float) else str(limit)
         return f"{words} {shown_limit}{got}", None
     if kind == "too_long" and isinstance(value, list):
-        return f"at most {ctx.get('max_length')} entries (got {len(value)})", "split the profile into several"
+        return f"at most {_entries(ctx.get('max_length'))} (got {len(value)})", "split the profile into several"
+    if kind == "too_short" and isinstance(value, list):
+        return f"at least {_entries(ctx.get('min_length'))} (got {len(value)})", None
     if kind in {"enum", "literal_error"}:
         expected = str(ctx.get("expected", "")).replace("'", "")
         choices = [c.strip() for c in re.split(r",| or ", expected) if c.strip()]
-        guess = did_you_mean(str(value), choices) if isinstance(value, str) else None
+        guess = did_you_mean(str(value), choices) if isinstance(value, str) and value not in choices else None
+        if isinstance(value, str) and value in choices:  # `version: '1'`: the text of an allowed number
+            return f"must be the number {value}, not the text '{value}'{got}", "drop the quotes"
         hint = None
         if isinstance(value, bool):
             hint = "YAML 1.1 reads yes/no/on/off as booleans; put the word in quotes"

@@ -519,6 +519,22 @@ def test_a_search_too_large_to_answer_in_seconds_is_refused(tmp_path: Path) -> N
     assert "models.api: at most 64 entries (got 65)" in result.output
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("version: '1'\nworkload:\n  tokens_per_day: 1e9\n", "version: must be the number 1, not the text '1'"),
+        (BASE.replace("version: 1\n", "version: 1\nname: 2024-01-01\n"), "got the date 2024-01-01"),
+        ("version: 1\nworkload:\n\ttokens_per_day: 1e9\n", "YAML indents with spaces, never tabs"),
+        (BASE.replace("self_hosted: llama-3.3-70b", "self_hosted: []"), "models.self_hosted: at least 1 entry (got 0)"),
+    ],
+)
+def test_yaml_surprises_are_said_in_words(tmp_path: Path, body: str, message: str) -> None:
+    result = run("advise", write(tmp_path, "w.yaml", body))
+    assert_clean(result, (3,))
+    assert message in result.output
+    assert "datetime" not in result.output and "after validation" not in result.output
+
+
 # ---------------------------------------------------------------- generated profiles
 
 
