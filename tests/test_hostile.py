@@ -535,6 +535,19 @@ def test_yaml_surprises_are_said_in_words(tmp_path: Path, body: str, message: st
     assert "datetime" not in result.output and "after validation" not in result.output
 
 
+def test_a_global_flag_without_its_value_says_so(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = write(tmp_path, "p.yaml", BASE)
+    for tail in (["--catalog"], ["--catalog", "--no-color"], ["--calibration"]):
+        res = subprocess.run(
+            [sys.executable, "-m", "selfhost_cli", "advise", path, *tail], capture_output=True, text=True
+        )
+        assert res.returncode == 2, res.stderr
+        assert f"{tail[0]} needs a value" in res.stderr
+
+
 # ---------------------------------------------------------------- generated profiles
 
 

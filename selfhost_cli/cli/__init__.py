@@ -94,7 +94,7 @@ def handles_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except SelfhostError as exc:
-            _err(f"selfhost: error: {exc.message}" + (f"\nHint: {exc.hint}" if exc.hint else ""))
+            _say(exc)
             raise typer.Exit(int(exc.exit_code)) from None
         except (typer.Exit, typer.Abort):
             raise
@@ -108,6 +108,11 @@ def handles_errors(func: F) -> F:
             raise typer.Exit(int(ExitCode.INTERNAL)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _say(exc: SelfhostError) -> None:
+    """An error as every command reports it: `selfhost: error: ...` and its hint, on stderr."""
+    _err(f"selfhost: error: {exc.message}" + (f"\nHint: {exc.hint}" if exc.hint else ""))
 
 
 def _err(text: str) -> None:
@@ -434,6 +439,8 @@ def hoist_globals(argv: list[str]) -> list[str]:
         if name in GLOBAL_FLAGS:
             takes_value, where = GLOBAL_FLAGS[name]
             width = 2 if takes_value and "=" not in arg else 1
+            if width == 2 and (i + 1 >= len(argv) or argv[i + 1].startswith("--")):
+                raise UsageError(f"{name} needs a value", hint=f"e.g. {name} FILE")
             moved[where] += argv[i : i + width]
             i += width
             continue
@@ -444,7 +451,12 @@ def hoist_globals(argv: list[str]) -> list[str]:
 
 def main() -> None:
     """Console-script entry point."""
-    app(args=hoist_globals(sys.argv[1:]), prog_name="selfhost")
+    try:
+        args = hoist_globals(sys.argv[1:])
+    except UsageError as exc:
+        _say(exc)
+        sys.exit(int(exc.exit_code))
+    app(args=args, prog_name="selfhost")
 
 
 # The commands beyond advise and init, registered on `app` when their modules load.
