@@ -240,6 +240,9 @@ def test_price_files_out_of_bounds_or_too_deep_are_reported(tmp_path: Path, monk
     result = run("prices", "import", "--from", "skypilot", csv, "--as-of", "2026-11-01")
     assert_clean(result, (0,))
     assert "outside $0.0001-$1,000; not imported" in result.output
+    result = run("prices", "import", "--from", "skypilot", csv, "--as-of", "2099-01-01")
+    assert_clean(result, (2,))
+    assert "a date in the future" in result.output
     deep = write(tmp_path, "deep.json", "[" * 100_000 + "]" * 100_000)
     result = run("prices", "import", "--from", "litellm", deep, "--as-of", "2026-11-01")
     assert_clean(result, (3,))

@@ -283,6 +283,8 @@ def prices_import_cmd(
         date = dt.date.fromisoformat(as_of)
     except ValueError:
         raise UsageError(f"--as-of {as_of}: not a date", hint="write it YYYY-MM-DD") from None
+    if date > dt.date.today():  # a future date would keep the prices from ever looking stale
+        raise UsageError(f"--as-of {as_of}: a date in the future", hint="the day the file was published or downloaded")
     cat = _catalog()
     result = convert(read_text(reading(file)), str(file), source.value, cat, date, provider=provider, replace=replace)
     catalog_text = dump(result.file)
