@@ -121,6 +121,12 @@ class Workload(Strict):
                     f"requests_per_minute × 1,440 × tokens per request is {volume:.3g} tokens/day, outside "
                     f"1 … 10^{round(math.log10(MAX_TOKENS_PER_DAY))} (the bounds tokens_per_day has)"
                 )
+        mean = self.input_tokens_per_request_resolved + self.output_tokens_per_request_resolved
+        if self.max_context_tokens is not None and self.max_context_tokens < mean:
+            raise ValueError(
+                f"max_context_tokens {self.max_context_tokens:,} is below the mean request ({mean:,.0f} tokens in and "
+                "out): the longest request cannot be shorter than the average one"
+            )
         shape = self.shape_input_share()
         if shape is not None and self.input_share is not None and abs(shape - self.input_share) > 0.02:
             raise ValueError(

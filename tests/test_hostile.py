@@ -551,6 +551,19 @@ def test_a_global_flag_without_its_value_says_so(tmp_path: Path) -> None:
         assert f"{tail[0]} needs a value" in res.stderr
 
 
+def test_a_longest_request_shorter_than_the_mean_is_refused(tmp_path: Path) -> None:
+    result = run(
+        "advise",
+        write(
+            tmp_path,
+            "p.yaml",
+            BASE.replace("  tokens_per_day: 1000000000\n", "  tokens_per_day: 1000000000\n  max_context_tokens: 1\n"),
+        ),
+    )
+    assert_clean(result, (3,))
+    assert "max_context_tokens 1 is below the mean request (1,600 tokens in and out)" in result.output
+
+
 # ---------------------------------------------------------------- generated profiles
 
 
