@@ -1098,3 +1098,10 @@ def test_no_option_id_is_broken_in_the_table_at_120_columns(name: str) -> None:
     doc = json.loads(CliRunner().invoke(app, ["advise", str(path), "--format", "json"], env=env).stdout)
     table = CliRunner().invoke(app, ["advise", str(path)], env=env).stdout
     assert [o["id"] for o in doc["options"] if o["id"] not in table] == []
+
+
+@pytest.mark.parametrize("command", [["estimate"], ["catalog", "models"], ["accuracy"], ["calibrate", "import"]])
+def test_help_lists_only_the_formats_a_command_offers(command: list[str]) -> None:
+    result = run(*command, "--help")
+    assert result.exit_code == 0, result.output
+    assert "<table|json>" in result.stdout and "markdown>" not in result.stdout

@@ -249,7 +249,10 @@ def warn_all(warnings: list[str]) -> None:
 
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (people), json (programs) or markdown (PRs).")]
-BasicFormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (people) or json (programs).")]
+# The commands with no Markdown view list only what they offer (their --format markdown says where it is)
+BasicFormatOpt = Annotated[
+    Format, typer.Option("--format", "-f", metavar="<table|json>", help="table (people) or json (programs).")
+]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write here (atomically) instead of stdout.")]
 
 
