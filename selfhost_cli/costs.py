@@ -183,15 +183,15 @@ def breakeven_volume(
         cost = self_host_usd(volume)
         return cost is None or cost > api_usd(volume)
 
-    grid = [low * (high / low) ** (i / 400) for i in range(400)] + [high]
-    last_dearer = None
+    grid: list[float] = [low * (high / low) ** (i / 400) for i in range(400)] + [high]
+    last_dearer: int | None = None  # index of the highest grid volume where self-hosting is dearer
     i = len(grid) - 1
     while i >= 0:
         cost = self_host_usd(grid[i])
         if cost is None or cost > api_usd(grid[i]):
             if i == len(grid) - 1:
                 return None
-            last_dearer = grid[i]
+            last_dearer = i
             break
         if not math.isfinite(cost):
             i -= 1  # nothing to prove with: take the next volume
@@ -200,8 +200,7 @@ def breakeven_volume(
         i = min(bisect.bisect_left(range(i + 1), True, key=lambda j: api_usd(grid[j]) >= cost), i) - 1
     if last_dearer is None:  # no dearer volume down to `low`: the crossing, if any, lies below it
         return breakeven_volume(self_host_usd, api_usd, 1.0, low) if low > 1.0 else low
-    lo: float = last_dearer
-    hi: float = grid[grid.index(last_dearer) + 1]
+    lo, hi = grid[last_dearer], grid[last_dearer + 1]
     while hi - lo > max(0.01, hi * 1e-12):  # a hundredth of a token/day (~30 halvings): whole tokens exact
         mid = math.sqrt(lo * hi)
         if dearer(mid):

@@ -422,7 +422,7 @@ def _wording(err: Any, loc: Loc, model: type[BaseModel]) -> tuple[str, str | Non
         return f"at most {_entries(ctx.get('max_length'))} (got {len(value)})", "split the profile into several"
     if kind == "too_short" and isinstance(value, list):
         return f"at least {_entries(ctx.get('min_length'))} (got {len(value)})", None
-    if kind in {"enum", "literal_error"}:
+    if kind in CHOICES:
         expected = str(ctx.get("expected", "")).replace("'", "")
         choices = [c.strip() for c in re.split(r",| or ", expected) if c.strip()]
         guess = did_you_mean(str(value), choices) if isinstance(value, str) and value not in choices else None

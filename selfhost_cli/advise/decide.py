@@ -126,7 +126,7 @@ def decide(options: Sequence[Option], found: Sequence[Finding], expertise: Exper
     def threshold(o: Option) -> float:
         return api_usd * (1 - margin) * (bonus if o.kind is OptionKind.SELF_HOST else 1.0)
 
-    contender = min(others, key=lambda o: _ratio(o.bound_usd or 0.0, threshold(o)))
+    contender = min(others, key=lambda o: safe_ratio(o.bound_usd or 0.0, threshold(o)))
     limit = threshold(contender)
     bound = contender.bound_usd or 0.0
     # each non-API option passes or fails its own test (the premium counts for self-hosting alone)
@@ -149,7 +149,7 @@ def _only_why(options: Sequence[Option], side: OptionKind, found: Sequence[Findi
     return f"only {what} options are eligible ({because}): cost does not decide"
 
 
-def _ratio(top: float, bottom: float) -> float:
+def safe_ratio(top: float, bottom: float) -> float:
     """top ÷ bottom, infinite when only the bottom is 0 (and 1 when both are: the boundary itself)."""
     if bottom > 0:
         return top / bottom
@@ -162,7 +162,7 @@ def _level(distance: float) -> int:
 
 def _confidence(contender: Option, bound: float, limit: float, leave: bool, api: Option) -> tuple[Confidence, str]:
     """Distance from the boundary, lowered for each uncertainty that straddles it; with the reason in one line."""
-    distance = _ratio(limit, bound) if leave else _ratio(bound, limit)
+    distance = safe_ratio(limit, bound) if leave else safe_ratio(bound, limit)
     level = _level(distance)
     if math.isinf(distance):  # a $0 side (an API the profile says is free): no multiple of it means anything
         why = [f"{api.id} costs $0 a month" if not leave else "the option chosen costs $0 a month"]

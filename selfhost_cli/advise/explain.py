@@ -4,11 +4,12 @@ alternatives and coded warnings — drawn from the typed values, never from mess
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from selfhost_cli.advise.candidates import Candidates
-from selfhost_cli.advise.decide import Basis, Verdict
+from selfhost_cli.advise.decide import Basis, Verdict, safe_ratio
 from selfhost_cli.advise.options import Option, usd
 from selfhost_cli.advise.pricing import api_usd_at
 from selfhost_cli.advise.rules import Finding
@@ -25,10 +26,10 @@ from selfhost_cli.profile import Profile
 def times(a: float, b: float) -> str:
     """`a` as a multiple of `b` for a sentence: `325.6×`, `2.46e+05×` when huge; `infinitely many times` when
     only `b` is 0 (a free API)."""
-    if b <= 0:
-        return "infinitely many times" if a > 0 else "1.0×"
-    ratio = a / b
-    return f"{ratio:.1f}×" if ratio < 1e4 else f"{ratio:.3g}×"
+    r = safe_ratio(a, b)
+    if math.isinf(r):
+        return "infinitely many times"
+    return f"{r:.1f}×" if r < 1e4 else f"{r:.3g}×"
 
 
 def _saved(own_usd: float, api_usd: float) -> float:

@@ -193,7 +193,8 @@ def emit(text: str, out: Path | None) -> None:
         raise UsageError(f"cannot write {out}: {exc.strerror}") from None
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise UsageError(f"cannot write {out}: it is a folder", hint="name a file in it")
-    if _where(out) in State.inputs:
+    where = _where(out)
+    if where in State.inputs:
         raise UsageError(f"cannot write {out}: it is an input of this run", hint="name another --out file")
     if info is not None and not stat.S_ISREG(info.st_mode):
         try:
@@ -202,7 +203,7 @@ def emit(text: str, out: Path | None) -> None:
         except OSError as exc:
             raise UsageError(f"cannot write {out}: {exc.strerror}") from None
         return
-    folder = _where(out).parent
+    folder = where.parent
     if not folder.is_dir():
         raise UsageError(f"cannot write {out}: folder {folder} does not exist")
     try:
@@ -336,8 +337,8 @@ def advise_cmd(
 
     markdown_only(fmt, tag=tag)
 
-    engines = _engines(calibration)
     cat = _catalog()
+    engines = _engines(calibration, cat)
     want_curve = plot is not None or fmt is Format.MARKDOWN
     advice = advise(_profile(profile, set_, cat), cat, today=dt.date.today(), engines=engines, with_curve=want_curve)
     warn_all(advice.warnings)
@@ -406,8 +407,9 @@ def init_cmd(
     emit(STARTER_PROFILE.read_text(encoding="utf-8"), file)
 
 
-def _engines(path: Path | None) -> EngineSet:
-    """The engine constants with the user's calibration file (or the default one) applied."""
+def _engines(path: Path | None, cat: catalog_mod.Catalog) -> EngineSet:
+    """The engine constants with the user's calibration file (or the default one) applied; its GPU and model ids
+    are checked against `cat`, the catalog the command already loaded."""
     env = os.environ.get("SELFHOST_CALIBRATION")
     given = path or (Path(env) if env else None)
     from selfhost_cli.paths import default_calibration_path
@@ -418,7 +420,7 @@ def _engines(path: Path | None) -> EngineSet:
         return BUNDLED_ENGINES  # nothing to read: the calibration module (and its schemas) stay unloaded
     from selfhost_cli import calibration as cal
 
-    return cal.engine_set(cal.load_user_calibration(given, _catalog()))
+    return cal.engine_set(cal.load_user_calibration(given, cat))
 
 
 # Options accepted anywhere on the line: whether each takes a value, and where Typer reads it — before the

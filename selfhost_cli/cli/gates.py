@@ -100,8 +100,8 @@ def check_cmd(
             f"{', '.join(needs_base)} compare with a baseline, and none was given: the gate cannot run",
             hint="add --baseline main.json (a saved `advise --format json` or `check --format json`, or a profile)",
         )
-    engines = _engines(calibration)
     cat = _catalog()
+    engines = _engines(calibration, cat)
     results: list[GateResult] = []
     warnings: list[str] = []
     dates: list[str] = []
@@ -211,8 +211,8 @@ def diff_cmd(
 
     markdown_only(fmt, tag=tag)
 
-    engines = _engines(calibration)
     cat = _catalog()
+    engines = _engines(calibration, cat)
     sides = [_diff_side(p, cat, engines) for p in (base, proposed)]
     rows = check_view.diff_rows(sides[0], sides[1])
     changed = sides[0]["decision"] != sides[1]["decision"]

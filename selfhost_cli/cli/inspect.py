@@ -131,8 +131,8 @@ def estimate_cmd(
 
     if concurrency is not None and max_throughput:
         raise UsageError("give --concurrency or --max-throughput, not both")
-    engines = _engines(calibration)
     cat = _catalog()
+    engines = _engines(calibration, cat)
     spec_model, spec_gpu = cat.model(model), cat.gpu(gpu)
     prec = precision or default_precision(spec_model, spec_gpu)
     report = estimate_report(
@@ -218,8 +218,9 @@ def breakeven_cmd(
     markdown_only(fmt, tag=tag)
     if (api_price_in is None) != (api_price_out is None):
         raise UsageError("--api-price-in and --api-price-out go together")
-    engines = _engines(calibration)
-    cat = _catalog().current(dt.date.today())
+    full = _catalog()
+    engines = _engines(calibration, full)
+    cat = full.current(dt.date.today())
     cat.model(model)
     for g in gpu or []:
         cat.gpu(g)
