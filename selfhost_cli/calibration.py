@@ -20,6 +20,7 @@ from selfhost_cli.deploy.deployment import generation_only
 from selfhost_cli.deploy.engines import ENGINES, HARDWARE, Calibration, EngineProfile, EngineSet, Hardware
 from selfhost_cli.deploy.estimate import (
     Setup,
+    SteadyState,
     concurrency_for_latency,
     max_concurrency,
     smallest_fitting_tp,
@@ -143,7 +144,9 @@ def predict(
         state = concurrency_for_latency(setup, i, o, row.latency_bound.tpot_ms, row.latency_bound.ttft_ms)
         if state is None:
             return Prediction(row, 0.0, None, tp, "latency bound not met")
-        return Prediction(row, state.output_tokens_per_s * replicas * TARGET_PEAK_UTILIZATION, state.tpot_ms, tp)
+        return Prediction(
+            row, state.output_tokens_per_s * replicas * TARGET_PEAK_UTILIZATION, server_tpot_ms(row, setup, state), tp
+        )
     if row.scenario == "online":
         # Fixed request rate: by Little's law concurrency = rate × time in system; iterate to a fixed point.
         per_replica_rate = row.measured_output_tokens_per_s / o / replicas
@@ -160,6 +163,22 @@ def predict(
         return Prediction(row, None, None, tp, "KV cache does not fit")
     state = steady_state(setup, i, o, c)
     return Prediction(row, state.output_tokens_per_s * replicas, state.tpot_ms, tp)
+
+
+def server_tpot_ms(row: CalibrationRow, setup: Setup, at_bound: SteadyState) -> float:
+    """TPOT of a latency-bounded (server) run, predicted at the batch the run held.
+
+    A run whose bounds do not bind (MLPerf's H200 at a 146 ms p99 TPOT under a 200 ms bound) sits on the
+    compute plateau, where throughput hardly changes with the batch, so neither the bound nor the throughput
+    says which batch it ran. Little's law does: decoding sequences = output tokens/s × mean TPOT (each emits
+    one token per TPOT), per replica. TPOT is then a step-time prediction at a known batch, as for
+    fixed-concurrency rows. Without a measured mean TPOT, the TPOT at the latency bound."""
+    if not row.measured_tpot_ms or row.latency_stat != "mean":
+        return at_bound.tpot_ms
+    replicas = row.gpus // setup.gpus
+    batch = row.measured_output_tokens_per_s / replicas * row.measured_tpot_ms / 1000
+    assert row.input_tokens is not None and row.output_tokens is not None  # predict() returned earlier if not
+    return steady_state(setup, row.input_tokens, row.output_tokens, batch).tpot_ms
 
 
 @dataclass(frozen=True)

@@ -284,6 +284,33 @@ def test_gpu_needs_a_bf16_or_fp16_figure() -> None:
         _gpu(tflops_dense={"fp8": 2000})
 
 
+FULL = {"gpu": "big-gpu", "tdp_w": 700, "tflops_16bit": 1000, "source": "its spec sheet", "as_of": "2025-01-01"}
+
+
+def test_a_power_capped_board_runs_its_matmuls_at_the_full_power_parts_energy_per_flop() -> None:
+    # 400 W for 800 TFLOPS against 700 W for 1,000: 0.5 / 0.7 of the spec rate
+    capped = _gpu(tdp_w=400, tflops_dense={"bf16": 800}, full_power=FULL)
+    assert capped.power_compute_share == pytest.approx(0.5 / 0.7)
+    assert _gpu(tdp_w=700, tflops_dense={"bf16": 800}, full_power=FULL).power_compute_share == 1.0  # never above 1
+    assert _gpu(tdp_w=400).power_compute_share == 1.0  # no full-power part named: no cap
+
+
+def test_full_power_needs_the_boards_own_tdp() -> None:
+    with pytest.raises(ValidationError, match="full_power needs this GPU's own tdp_w"):
+        _gpu(full_power=FULL)
+
+
+def test_full_power_figures_are_those_of_the_catalog_gpu_they_name(cat: Catalog) -> None:
+    capped = {g.id: g for g in cat.gpus.values() if g.full_power}
+    assert {"h100-nvl", "h100-pcie", "b200", "mi300x"} <= set(capped)
+    for g in capped.values():
+        assert g.full_power is not None
+        full = cat.gpu(g.full_power.gpu)
+        assert (full.tdp_w, full.tflops_dense[Precision.BF16]) == (g.full_power.tdp_w, g.full_power.tflops_16bit), g.id
+    assert capped["h100-nvl"].power_compute_share == pytest.approx(0.676, abs=1e-3)
+    assert capped["mi300x"].power_compute_share == pytest.approx(0.75)
+
+
 @pytest.mark.parametrize("usd", [0, -1.0])
 def test_gpu_price_must_be_positive(usd: float) -> None:
     with pytest.raises(ValidationError):

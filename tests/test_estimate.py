@@ -398,3 +398,20 @@ def test_estimate_report_payload_band_matches_expected_error():
     assert band["high"] == pytest.approx(p["output_tokens_per_s"] * (1 + err), abs=0.2)
     assert p["fits"] is True and p["why_not"] is None
     assert math.isfinite(p["tpot_ms"]) and p["tpot_ms"] > 0
+
+
+def test_a_power_capped_board_is_slower_only_where_compute_binds():
+    """The H100 NVL is the H100 SXM's die at 400 W: its matmuls run at 0.68 of its spec rate, its weight streaming
+    at its own 3.9 TB/s. A big batch (compute-bound) slows; a single stream (memory-bound) does not."""
+    nvl = setup("llama-2-70b", "h100-nvl", Precision.FP8, Engine.TRTLLM)
+    uncapped = Setup(nvl.model, nvl.gpu.model_copy(update={"full_power": None}), nvl.precision, nvl.engine, nvl.tp)
+    assert nvl.compute_tflops == pytest.approx(1670.5 * 0.6764, rel=1e-3)
+    big, single = (
+        (step(s, 512, 400, prefill_tokens=400) for s in (nvl, uncapped)),
+        (step(s, 1, 400) for s in (nvl, uncapped)),
+    )
+    capped_big, free_big = big
+    assert capped_big.compute_ms == pytest.approx(free_big.compute_ms / 0.6764, rel=1e-3)
+    assert capped_big.total_ms > 1.2 * free_big.total_ms
+    capped_one, free_one = single
+    assert capped_one.total_ms == pytest.approx(free_one.total_ms, rel=0.02)

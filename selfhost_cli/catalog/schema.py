@@ -191,6 +191,15 @@ class SystemPower(Sourced):
     confidence: Confidence = Confidence.MEDIUM
 
 
+class FullPower(Sourced):
+    """The same silicon at its full power limit (the H100 NVL and PCIe are the H100 SXM's die at 400 W and
+    350 W): a board capped below it cannot sustain its spec-sheet matmul rate, whose clocks assume that power."""
+
+    gpu: str = Field(description="catalog id of the full-power part, if the catalog has it")
+    tdp_w: float = Field(gt=0, le=MAX_WATTS)
+    tflops_16bit: float = Field(ge=MIN_SPEC, le=MAX_TFLOPS, description="its dense BF16/FP16 peak")
+
+
 class GpuSpec(Sourced):
     """One accelerator: memory, bandwidth, dense peak TFLOPS by format, interconnect, prices."""
 
@@ -211,6 +220,9 @@ class GpuSpec(Sourced):
     tdp_w: float | None = Field(default=None, gt=0, le=MAX_WATTS)
     purchases: list[Purchase] = Field(default_factory=list, description="owned: purchase prices per GPU")
     system_power: SystemPower | None = None
+    full_power: FullPower | None = Field(
+        default=None, description="a power-capped part: the same die at full power (tensor rate ∝ power)"
+    )
     engines: list[str] = Field(
         default_factory=lambda: ["vllm", "sglang", "trtllm", "tgi", "llama.cpp", "lmdeploy", "ideal"],
         description="serving engines that run on it",
@@ -227,10 +239,22 @@ class GpuSpec(Sourced):
     def multi_node(self) -> bool:
         return self.scale_out.usable
 
+    @property
+    def power_compute_share(self) -> float:
+        """Share of the spec-sheet tensor rate this board's power limit sustains, at the full-power part's
+        energy per FLOP: (TDP ÷ peak) ÷ (full-power TDP ÷ its peak), at most 1. 1 without `full_power`."""
+        full = self.full_power
+        if full is None or self.tdp_w is None:
+            return 1.0
+        peak = self.tflops_dense.get(Precision.BF16) or self.tflops_dense[Precision.FP16]
+        return min(1.0, (self.tdp_w / peak) / (full.tdp_w / full.tflops_16bit))
+
     @model_validator(mode="after")
     def _has_bf16_or_fp16(self) -> GpuSpec:
         if not ({Precision.BF16, Precision.FP16} & set(self.tflops_dense)):
             raise ValueError("tflops_dense needs a bf16 or fp16 figure")
+        if self.full_power is not None and self.tdp_w is None:
+            raise ValueError("full_power needs this GPU's own tdp_w: the cap is the ratio of the two")
         return self
 
 

@@ -118,8 +118,8 @@ class Setup:
 
     @property
     def compute_tflops(self) -> float:
-        """Dense peak for the matmuls, at the compute precision."""
-        return self.gpu.tflops_dense[self.compute_precision]
+        """Dense peak for the matmuls, at the compute precision, scaled down on a power-capped board."""
+        return self.gpu.tflops_dense[self.compute_precision] * self.gpu.power_compute_share
 
 
 def with_tp(setup: Setup, tp: int) -> Setup:
