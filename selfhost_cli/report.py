@@ -109,6 +109,11 @@ def estimate_report(
             f"{gpu.id} has no native {precision.value} tensor cores: weights are dequantized and "
             f"computed at {setup.compute_precision.value}"
         )
+    if gpu.full_power and gpu.power_compute_share < 1:
+        warnings.append(
+            f"{gpu.id} is power-capped ({gpu.tdp_w:,g} W; the same die runs at {gpu.full_power.tdp_w:,g} W in "
+            f"{gpu.full_power.gpu}): its matmuls are taken at {gpu.power_compute_share:.0%} of the spec-sheet rate"
+        )
     if engine.engine.value not in gpu.engines:
         warnings.append(
             f"{engine.engine.value} does not run on {gpu.id} (it runs: {', '.join(gpu.engines)}); "

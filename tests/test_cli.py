@@ -786,6 +786,16 @@ def test_estimate_respects_flags() -> None:
     assert doc["concurrency"] == 8
 
 
+def test_estimate_says_when_a_board_is_power_capped() -> None:
+    # docs/estimation.md §2: the H100 NVL is the H100 SXM's die at 400 W; the H100 SXM is not capped
+    result = run("estimate", "--model", "llama-3.1-8b", "--gpu", "h100-nvl", "--format", "json")
+    assert result.exit_code == 0, result.output
+    said = "h100-nvl is power-capped (400 W; the same die runs at 700 W in h100-sxm): its matmuls are taken at 68%"
+    assert any(w.startswith(said) for w in as_json(result)["warnings"])
+    full = run("estimate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--format", "json")
+    assert not any("power-capped" in w for w in as_json(full)["warnings"])
+
+
 def test_estimate_says_llama_4_70b_is_a_stand_in() -> None:
     # SPEC §5: llama-4-70b is modelled on Llama 3.3 70B's architecture, and the output says so
     result = run("estimate", "--model", "llama-4-70b", "--gpu", "h100-sxm", "--format", "json")
