@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import statistics
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -33,6 +33,9 @@ from selfhost_cli.paths import default_calibration_path
 from selfhost_cli.yamlio import load_file, parse, validate
 
 Scenario = Literal["offline", "server", "online", "static_batch", "single_stream"]
+MIN_PRECISION_ROWS = (
+    5  # a precision's own held-out median is stated from 5 rows: fewer are one engine's (bf16: 3 TGI rows)
+)
 
 
 class LatencyBound(Strict):
@@ -190,6 +193,7 @@ class Split:
     by_engine: dict[str, tuple[float, int]]  # engine -> (median |error| %, rows)
     tpot: float | None
     tpot_rows: int
+    by_precision: dict[str, tuple[float, int]] = field(default_factory=dict)  # precision -> (median |error| %, rows)
 
     @property
     def overall_figure(self) -> tuple[float, int] | None:
@@ -242,9 +246,11 @@ def _median(values: list[float]) -> float | None:
 
 def _split(predictions: list[Prediction]) -> Split:
     errors: dict[str, list[float]] = {}
+    by_precision: dict[str, list[float]] = {}
     for p in predictions:
         if p.error_pct is not None and p.row.engine is not None:
             errors.setdefault(p.row.engine.value, []).append(abs(p.error_pct))
+            by_precision.setdefault(p.row.precision.value, []).append(abs(p.error_pct))
     every = [e for values in errors.values() for e in values]
     tpot = [abs(p.tpot_error_pct) for p in predictions if p.tpot_error_pct is not None]
     return Split(
@@ -253,6 +259,7 @@ def _split(predictions: list[Prediction]) -> Split:
         {k: (statistics.median(v), len(v)) for k, v in sorted(errors.items())},
         _median(tpot),
         len(tpot),
+        {k: (statistics.median(v), len(v)) for k, v in sorted(by_precision.items())},
     )
 
 
@@ -291,6 +298,18 @@ def expected_error_pct(held_out: Split, engine: str, fallback: float) -> tuple[f
         return own[0], f"held-out median of {own[1]} {engine} rows"
     mine = f"{engine}'s own {own[0]:.1f}% on {own[1]}" if own else f"{engine} has 0"
     return held_out.overall, f"held-out median of all {held_out.rows} rows ({mine})"
+
+
+def precision_errors(held_out: Split) -> dict[str, tuple[float, str]]:
+    """Precisions whose own held-out rows (at least MIN_PRECISION_ROWS) show a higher median than the whole held-out
+    set, with that median and its basis: a setup at such a precision is promised no less (engines.PRECISION_ERRORS)."""
+    if held_out.overall is None:
+        return {}
+    return {
+        precision: (pct, f"held-out median of {n} {precision} rows")
+        for precision, (pct, n) in held_out.by_precision.items()
+        if n >= MIN_PRECISION_ROWS and pct > held_out.overall
+    }
 
 
 # ---------------------------------------------------------------- users' calibrations

@@ -7,7 +7,7 @@ from typing import Any
 
 from selfhost_cli.catalog.schema import GpuSpec, ModelSpec
 from selfhost_cli.deploy.deployment import Estimate, estimate_deployment
-from selfhost_cli.deploy.engines import EngineProfile
+from selfhost_cli.deploy.engines import EngineProfile, stated_error
 from selfhost_cli.deploy.estimate import Setup, smallest_fitting_tp, tp_candidates
 from selfhost_cli.enums import Precision
 
@@ -21,7 +21,12 @@ class EstimateReport:
 
     @property
     def error_pct(self) -> float:
-        return self.estimate.setup.engine.expected_error_pct
+        return self.stated_error[0]
+
+    @property
+    def stated_error(self) -> tuple[float, str]:
+        setup = self.estimate.setup
+        return stated_error(setup.engine, setup.precision)
 
     def payload(self) -> dict[str, Any]:
         """`estimate`'s keys (SPEC §4) plus the layout, the band and the memory breakdown."""
@@ -53,7 +58,7 @@ class EstimateReport:
                 "high": round(tps * (1 + band), 1),
             },
             "expected_error_pct": self.error_pct,
-            "expected_error_basis": self.estimate.setup.engine.error_basis,
+            "expected_error_basis": self.stated_error[1],
             "ttft_ms": None if not e.state else round(e.state.ttft_ms, 2),
             "tpot_ms": None if not e.state else round(e.state.tpot_ms, 2),
             "decode_step_ms": None if e.decode_step_ms is None else round(e.decode_step_ms, 3),

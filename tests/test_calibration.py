@@ -63,6 +63,10 @@ CATALOG = bundled()
 #   costs are fitted to the TPOT of their rate-limited rows (light load), which moved their held-out batch-1 rows
 #   4-14 points closer and their large-batch ones 3-4 points further. (Before, 2026-12-01: fitted 6.61 on 42, held
 #   out 25.5 on 41; before the power cap, held out 15.09, TGI 60.28, TPOT 37.11.)
+#   Then 15 MLPerf v5.0 rows joined, held out (a new family): held out 15.34 on 51 (trtllm 15.64 on 30, vllm 15.34
+#   on 13; fp4 27.02 on 9, every one over-predicted; fp8 13.51 on 34), all rows 12.83, held-out TPOT 11.36 on 21.
+#   Then DataCrunch's 11 SGLang H200 rows joined, held out: held out 14.44 on 60 (sglang 12.60 on 10), all rows 12.75,
+#   held-out TPOT 14.30 on 23 (its two light-load rows' TPOT is over-predicted by 43-50%).
 MAX_FITTED_ERROR_PCT = 11.4
 MAX_ENGINE_ERROR_PCT = {  # on the fitted rows
     "vllm": 10.4,
@@ -72,9 +76,9 @@ MAX_ENGINE_ERROR_PCT = {  # on the fitted rows
     "trtllm": 6.2,
     "tgi": 21.8,
 }
-MAX_VALIDATE_ERROR_PCT = 14.01  # the held-out median today (14.004% over 36 rows): it may only improve
-MAX_VALIDATE_TPOT_ERROR_PCT = 10.2  # held-out TPOT median today (10.18% over 13 rows)
-MAX_OVERALL_ERROR_PCT = 13.4  # every row, fitted and held out (11.87%)
+MAX_VALIDATE_ERROR_PCT = 14.44  # the held-out median today (14.436% over 60 rows): it may only improve
+MAX_VALIDATE_TPOT_ERROR_PCT = 14.3  # held-out TPOT median today (14.295% over 23 rows)
+MAX_OVERALL_ERROR_PCT = 14.3  # every row, fitted and held out (12.75%)
 # Engine x source family held out of the fit (selfhost_cli/data/calibration.yaml header): whole families, so
 # that the held-out rows are as independent of the fitted ones as the data allows.
 HELD_OUT_FAMILIES = {
@@ -89,6 +93,11 @@ HELD_OUT_FAMILIES = {
     ("vllm", "amd.com/zh-cn/developer/resources/rocm-hub/dev-ai/performance-results.html"),
     # 2026-12-02: SGLang's first batch-1 row (the EAGLE-3 paper's baseline), a new family
     ("sglang", "arxiv.org/abs/2503.01840"),
+    # 2026-12-02: MLPerf Inference v5.0 (NVIDIA's TensorRT-LLM harness, AMD's vLLM harness), a new family
+    ("trtllm", "mlcommons/inference_results_v5.0"),
+    ("vllm", "mlcommons/inference_results_v5.0"),
+    # 2026-12-02: DataCrunch's SGLang runs on H200 (raw sglang.bench_serving output), a new family
+    ("sglang", "datacrunch-research/h200-benchmarks"),
 }
 
 
@@ -169,7 +178,7 @@ def test_accuracy_validate_rows(acc):
     assert len(errors) >= 5
     print(f"validate rows: median |error| {statistics.median(errors):.2f}% over {len(errors)} rows")
     assert statistics.median(errors) <= MAX_VALIDATE_ERROR_PCT
-    assert acc.held_out.tpot is not None and acc.held_out.tpot_rows >= 10
+    assert acc.held_out.tpot is not None and acc.held_out.tpot_rows >= 20
     assert acc.held_out.tpot <= MAX_VALIDATE_TPOT_ERROR_PCT
 
 
@@ -215,6 +224,27 @@ def test_the_stated_error_is_the_held_out_one(acc):
         own = acc.held_out.by_engine.get(engine.value)
         if own:
             assert profile.expected_error_pct >= round(own[0], 1)  # nor less than its own rows show
+
+
+def test_a_precision_is_stated_at_its_own_held_out_error_where_that_is_higher(acc):
+    """FP4's held-out rows (NVIDIA's Blackwell MLPerf runs) are over-predicted more than the held-out set as a whole:
+    an FP4 estimate states their median, not the engine's figure. A precision needs MIN_PRECISION_ROWS held-out rows
+    (fewer would be one engine's: fp16's 2 are TGI's), and fp8's are no worse than the whole set."""
+    from selfhost_cli.calibration import MIN_PRECISION_ROWS, precision_errors
+    from selfhost_cli.deploy.engines import PRECISION_ERRORS, stated_error
+
+    computed = precision_errors(acc.held_out)
+    assert {k: (round(v, 1), basis) for k, (v, basis) in computed.items()} == {
+        k.value: v for k, v in PRECISION_ERRORS.items()
+    }
+    assert set(computed) == {"fp4"} and acc.held_out.by_precision["fp16"][1] < MIN_PRECISION_ROWS
+    fp4_rows = [p for p in acc.predictions if p.row.use == "validate" and p.row.precision is Precision.FP4]
+    assert fp4_rows and all((p.error_pct or 0) > 0 for p in fp4_rows)  # every one over-predicted
+    trtllm = ENGINES[Engine.TRTLLM]
+    assert stated_error(trtllm, Precision.FP4) == PRECISION_ERRORS[Precision.FP4]
+    assert stated_error(trtllm, Precision.FP8) == (trtllm.expected_error_pct, trtllm.error_basis)
+    tgi = ENGINES[Engine.TGI]  # an engine whose own figure is higher keeps it
+    assert stated_error(tgi, Precision.FP4) == (tgi.expected_error_pct, tgi.error_basis)
 
 
 def test_every_calibrated_engine_has_fitted_rows(acc):

@@ -796,6 +796,15 @@ def test_estimate_says_when_a_board_is_power_capped() -> None:
     assert not any("power-capped" in w for w in as_json(full)["warnings"])
 
 
+def test_an_fp4_estimate_states_the_fp4_held_out_error() -> None:
+    # docs/estimation.md §4: FP4's held-out rows are over-predicted more than the engine's figure says
+    result = run("estimate", "--model", "llama-3.1-70b", "--gpu", "b200", "--precision", "fp4", "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = as_json(result)
+    assert (doc["expected_error_pct"], doc["expected_error_basis"]) == (27.0, "held-out median of 9 fp4 rows")
+    assert doc["output_tokens_per_s_band"]["low"] == pytest.approx(doc["output_tokens_per_s"] * 0.73, rel=1e-3)
+
+
 def test_estimate_says_llama_4_70b_is_a_stand_in() -> None:
     # SPEC §5: llama-4-70b is modelled on Llama 3.3 70B's architecture, and the output says so
     result = run("estimate", "--model", "llama-4-70b", "--gpu", "h100-sxm", "--format", "json")

@@ -15,6 +15,7 @@ from selfhost_cli.advise.options import Capacity, LineItem, Option, usd
 from selfhost_cli.advise.workload import Workload
 from selfhost_cli.catalog import GpuHourly
 from selfhost_cli.costs import HOURS_PER_MONTH
+from selfhost_cli.deploy.engines import stated_error
 from selfhost_cli.deploy.search import billed_gpus
 from selfhost_cli.deploy.sizing import (
     Fleet,
@@ -146,6 +147,7 @@ def capacity(cand: SelfHostCandidate, f: Fleet, work: Workload) -> Capacity:
     per_replica = plan.output_tokens_per_s
     serving = f.serving_replicas
     setup = plan.setup
+    error_pct, error_basis = stated_error(setup.engine, setup.precision)
     return Capacity(
         gpu=cand.gpu.id,
         pricing=cand.pricing.value,
@@ -165,8 +167,8 @@ def capacity(cand: SelfHostCandidate, f: Fleet, work: Workload) -> Capacity:
         ttft_ms=plan.state.ttft_ms,
         weights_gb_per_gpu=plan.memory.weights_gb,
         kv_cache_gb_per_gpu=plan.memory.kv_cache_gb,
-        expected_error_pct=setup.engine.expected_error_pct,
-        expected_error_basis=setup.engine.error_basis,
+        expected_error_pct=error_pct,
+        expected_error_basis=error_basis,
         fixed_fleet=cand.fixed_gpus is not None,
         autoscaling=cand.follows_demand,
         pp=setup.pp,

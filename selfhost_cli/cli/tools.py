@@ -42,6 +42,9 @@ def _split_doc(split: Split) -> dict[str, Any]:
         "median_abs_error_pct": None if split.overall is None else round(split.overall, 2),
         "rows": split.rows,
         "by_engine": {k: {"median_abs_error_pct": round(v, 2), "rows": n} for k, (v, n) in split.by_engine.items()},
+        "by_precision": {
+            k: {"median_abs_error_pct": round(v, 2), "rows": n} for k, (v, n) in split.by_precision.items()
+        },
         "tpot_median_abs_error_pct": None if split.tpot is None else round(split.tpot, 2),
         "tpot_rows": split.tpot_rows,
     }
