@@ -2,7 +2,8 @@
 
 python scripts/fit_constants.py hardware   # ideal engine vs selfhost_cli/data/gpu_limits.yaml
 python scripts/fit_constants.py engines    # each engine's software factor vs the calibration set
-python scripts/fit_constants.py engines --engines-only   # the same with the shared physics (links, MoE) held
+python scripts/fit_constants.py engines --engines-only   # the same with the shared physics (links, MoE) held;
+#   the 4-bit tensor-core efficiency is fitted in both, to the rows that compute in FP4
 """
 
 from __future__ import annotations
@@ -144,6 +145,14 @@ def engine_objective(cat, rows, engines, hw) -> float:
     return statistics.median(errors) + statistics.mean(errors) if errors else 0.0
 
 
+FP4_GRID = [x / 100 for x in range(20, 82, 2)]  # 4-bit tensor-core efficiency, share of the FP4 dense peak
+
+
+def _computes_in_fp4(cat, row) -> bool:
+    """A row whose matmuls run on 4-bit tensor cores: FP4 weights on a GPU with an FP4 peak."""
+    return row.precision is Precision.FP4 and Precision.FP4 in cat.gpu(row.gpu).tflops_dense
+
+
 def fit_engines() -> None:
     """Each engine's constants fitted to its own `use: calibrate` rows, by an exhaustive grid (software factor,
     per-step cost and, with enough rows, the compute ratio); the shared physics (links, MoE, unified memory) by
@@ -156,7 +165,8 @@ def fit_engines() -> None:
     pairs = compared_rows(rows)
     for sweep in range(2):
         for engine in engines:
-            own = tuple(r for r in rows if r.engine is engine)
+            # Rows on 4-bit tensor cores identify the 4-bit efficiency below, not the engine's software constants.
+            own = tuple(r for r in rows if r.engine is engine and not _computes_in_fp4(cat, r))
             if engine is Engine.IDEAL or not own:
                 continue
             ratios = ENGINE_GRID["compute_ratio"] if len(own) >= MIN_ROWS_FOR_COMPUTE_RATIO else [1.0]
@@ -176,6 +186,13 @@ def fit_engines() -> None:
                     best = (score, trial[engine])
             assert best is not None
             engines[engine] = best[1]
+        # The 4-bit tensor-core efficiency shows only on rows that compute in FP4 (Blackwell NVFP4): fitted to those.
+        fp4_rows = tuple(r for r in rows if _computes_in_fp4(cat, r))
+        if fp4_rows:
+            hw = min(
+                (dataclasses.replace(hw, prefill_efficiency_4bit=v) for v in FP4_GRID),
+                key=lambda trial: engine_objective(cat, fp4_rows, engines, trial),
+            )
         if shared:
             current = objective(cat, rows, engines, hw)
             for name, values in HARDWARE_GRID.items():

@@ -67,18 +67,22 @@ CATALOG = bundled()
 #   on 13; fp4 27.02 on 9, every one over-predicted; fp8 13.51 on 34), all rows 12.83, held-out TPOT 11.36 on 21.
 #   Then DataCrunch's 11 SGLang H200 rows joined, held out: held out 14.44 on 60 (sglang 12.60 on 10), all rows 12.75,
 #   held-out TPOT 14.30 on 23 (its two light-load rows' TPOT is over-predicted by 43-50%).
+#   Then TensorRT-LLM 1.0's 45 Blackwell FP4 rows (dense models, PP1) joined the fitted rows and fitted the 4-bit
+#   tensor-core efficiency (0.34; TensorRT-LLM's own constants stay fitted to its other rows): fitted 9.48 on 93
+#   (trtllm 7.5 on 60), held out 14.07 on 60 (trtllm 14.07 on 30; fp4 21.1 on 9, now under-predicted), all rows
+#   10.93, held-out TPOT 10.18 on 23.
 MAX_FITTED_ERROR_PCT = 11.4
 MAX_ENGINE_ERROR_PCT = {  # on the fitted rows
     "vllm": 10.4,
     "sglang": 6.9,
     "lmdeploy": 6.2,
     "llama.cpp": 12.3,
-    "trtllm": 6.2,
+    "trtllm": 9.0,
     "tgi": 21.8,
 }
-MAX_VALIDATE_ERROR_PCT = 14.44  # the held-out median today (14.436% over 60 rows): it may only improve
-MAX_VALIDATE_TPOT_ERROR_PCT = 14.3  # held-out TPOT median today (14.295% over 23 rows)
-MAX_OVERALL_ERROR_PCT = 14.3  # every row, fitted and held out (12.75%)
+MAX_VALIDATE_ERROR_PCT = 14.08  # the held-out median today (14.075% over 60 rows): it may only improve
+MAX_VALIDATE_TPOT_ERROR_PCT = 10.2  # held-out TPOT median today (10.18% over 23 rows)
+MAX_OVERALL_ERROR_PCT = 12.4  # every row, fitted and held out (10.93%)
 # Engine x source family held out of the fit (selfhost_cli/data/calibration.yaml header): whole families, so
 # that the held-out rows are as independent of the fitted ones as the data allows.
 HELD_OUT_FAMILIES = {
@@ -227,8 +231,8 @@ def test_the_stated_error_is_the_held_out_one(acc):
 
 
 def test_a_precision_is_stated_at_its_own_held_out_error_where_that_is_higher(acc):
-    """FP4's held-out rows (NVIDIA's Blackwell MLPerf runs) are over-predicted more than the held-out set as a whole:
-    an FP4 estimate states their median, not the engine's figure. A precision needs MIN_PRECISION_ROWS held-out rows
+    """FP4's held-out rows (NVIDIA's Blackwell MLPerf runs) are missed by more than the held-out set as a whole: an
+    FP4 estimate states their median, not the engine's figure. A precision needs MIN_PRECISION_ROWS held-out rows
     (fewer would be one engine's: fp16's 2 are TGI's), and fp8's are no worse than the whole set."""
     from selfhost_cli.calibration import MIN_PRECISION_ROWS, precision_errors
     from selfhost_cli.deploy.engines import PRECISION_ERRORS, stated_error
@@ -239,7 +243,7 @@ def test_a_precision_is_stated_at_its_own_held_out_error_where_that_is_higher(ac
     }
     assert set(computed) == {"fp4"} and acc.held_out.by_precision["fp16"][1] < MIN_PRECISION_ROWS
     fp4_rows = [p for p in acc.predictions if p.row.use == "validate" and p.row.precision is Precision.FP4]
-    assert fp4_rows and all((p.error_pct or 0) > 0 for p in fp4_rows)  # every one over-predicted
+    assert len(fp4_rows) == 9
     trtllm = ENGINES[Engine.TRTLLM]
     assert stated_error(trtllm, Precision.FP4) == PRECISION_ERRORS[Precision.FP4]
     assert stated_error(trtllm, Precision.FP8) == (trtllm.expected_error_pct, trtllm.error_basis)

@@ -415,3 +415,18 @@ def test_a_power_capped_board_is_slower_only_where_compute_binds():
     assert capped_big.total_ms > 1.2 * free_big.total_ms
     capped_one, free_one = single
     assert capped_one.total_ms == pytest.approx(free_one.total_ms, rel=0.02)
+
+
+def test_4_bit_tensor_cores_run_at_their_own_fitted_efficiency():
+    """Blackwell FP4 matmuls at prefill_efficiency_4bit of the FP4 peak (fitted to TensorRT-LLM 1.0's FP4 rows), not
+    at the 8-bit efficiency; FP4 weights on a GPU without FP4 tensor cores compute at 16 bits as before."""
+    from selfhost_cli.deploy.engines import HARDWARE
+
+    b200 = setup("llama-3.3-70b", "b200", Precision.FP4, Engine.TRTLLM)
+    assert b200.compute_precision is Precision.FP4 and HARDWARE.prefill_efficiency_4bit is not None
+    assert b200.prefill_efficiency == HARDWARE.prefill_efficiency_4bit
+    assert setup("llama-3.3-70b", "b200", Precision.FP8, Engine.TRTLLM).prefill_efficiency == (
+        HARDWARE.prefill_efficiency_8bit
+    )
+    h100 = setup("gpt-oss-20b", "h100-sxm", Precision.FP4, Engine.VLLM)
+    assert h100.compute_precision is Precision.BF16 and h100.prefill_efficiency == HARDWARE.prefill_efficiency

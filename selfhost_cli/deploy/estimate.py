@@ -97,7 +97,8 @@ class Setup:
     @property
     def prefill_efficiency(self) -> float:
         hw = self.hardware
-        # 4-bit tensor-core paths (Blackwell FP4) are taken at the 8-bit efficiency: no measurement of our own.
+        if self.compute_precision is Precision.FP4 and hw.prefill_efficiency_4bit is not None:
+            return hw.prefill_efficiency_4bit  # 4-bit tensor cores: fitted to published Blackwell FP4 rows
         narrow = BYTES_PER_WEIGHT[self.compute_precision] < 2
         return hw.prefill_efficiency_8bit if narrow else hw.prefill_efficiency
 
