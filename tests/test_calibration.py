@@ -574,3 +574,27 @@ def test_published_engine_comparisons_are_reproduced_in_their_order(acc):
         measured = sorted(ps, key=lambda p: p.row.measured_output_tokens_per_s)
         predicted = sorted(ps, key=lambda p: p.predicted_output_tokens_per_s)
         assert [p.row.engine for p in measured] == [p.row.engine for p in predicted], ps[0].row.id
+
+
+def test_published_tp_scaling_is_reproduced_in_its_order(acc):
+    """Issue 11: rows of one source measuring one engine, model and request shape at several tensor-parallel
+    degrees (TensorRT-LLM's Llama 3.1 70B at TP2/4/8 on H100, DataCrunch's SGLang at TP4/8 on H200, held out) rank
+    per-GPU throughput as the measurements do."""
+    groups: dict[tuple, list] = {}
+    for p in acc.predictions:
+        r = p.row
+        if p.predicted_output_tokens_per_s is None or r.tp is None or r.scenario == "online":
+            continue
+        key = (source_family(r.source), r.engine, r.gpu, r.model, r.precision, r.input_tokens, r.output_tokens)
+        groups.setdefault(key, []).append(p)
+    scaling = [ps for ps in groups.values() if len({p.row.tp for p in ps}) > 1]
+    assert len(scaling) >= 2 and any(ps[0].row.use == "validate" for ps in scaling)
+
+    def per_gpu(p: Any, measured: bool) -> float:
+        rate = p.row.measured_output_tokens_per_s if measured else p.predicted_output_tokens_per_s
+        return rate / p.row.gpus
+
+    for ps in scaling:
+        measured = [p.row.tp for p in sorted(ps, key=lambda p: per_gpu(p, True))]
+        predicted = [p.row.tp for p in sorted(ps, key=lambda p: per_gpu(p, False))]
+        assert measured == predicted, [p.row.id for p in ps]

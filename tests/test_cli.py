@@ -805,6 +805,23 @@ def test_an_fp4_estimate_states_the_fp4_held_out_error() -> None:
     assert doc["output_tokens_per_s_band"]["low"] == pytest.approx(doc["output_tokens_per_s"] * 0.789, rel=1e-3)
 
 
+def test_the_capacity_plan_states_the_fp4_held_out_error(tmp_path: Path) -> None:
+    # issue 11: the figure the capacity plan prints is the held-out one for its engine, or its precision's when higher
+    prof = _write(
+        tmp_path,
+        "fp4.yaml",
+        "version: 1\nworkload:\n  tokens_per_day: 2e9\nmodels:\n  self_hosted: [llama-3.3-70b]\n"
+        "self_hosting:\n  gpu: b200\n  precision: fp4\n  engine: trtllm\n",
+    )
+    result = run("advise", prof, "--format", "json")
+    assert result.exit_code in (0, 1), result.output
+    plans = [o["capacity"] for o in as_json(result)["options"] if o.get("capacity")]
+    assert plans and all(c["precision"] == "fp4" for c in plans)
+    assert {(c["expected_error_pct"], c["expected_error_basis"]) for c in plans} == {
+        (21.1, "held-out median of 9 fp4 rows")
+    }
+
+
 def test_estimate_says_llama_4_70b_is_a_stand_in() -> None:
     # SPEC §5: llama-4-70b is modelled on Llama 3.3 70B's architecture, and the output says so
     result = run("estimate", "--model", "llama-4-70b", "--gpu", "h100-sxm", "--format", "json")
