@@ -33,9 +33,8 @@ from selfhost_cli.paths import default_calibration_path
 from selfhost_cli.yamlio import load_file, parse, validate
 
 Scenario = Literal["offline", "server", "online", "static_batch", "single_stream"]
-MIN_PRECISION_ROWS = (
-    5  # a precision's own held-out median is stated from 5 rows: fewer are one engine's (bf16: 3 TGI rows)
-)
+# A precision's own held-out median is stated from this many rows: fewer may all be one engine's (fp16's 2 are TGI's).
+MIN_PRECISION_ROWS = 5
 
 
 class LatencyBound(Strict):
@@ -147,9 +146,8 @@ def predict(
         state = concurrency_for_latency(setup, i, o, row.latency_bound.tpot_ms, row.latency_bound.ttft_ms)
         if state is None:
             return Prediction(row, 0.0, None, tp, "latency bound not met")
-        return Prediction(
-            row, state.output_tokens_per_s * replicas * TARGET_PEAK_UTILIZATION, server_tpot_ms(row, setup, state), tp
-        )
+        tpot = server_tpot_ms(row, setup, i, o, state)
+        return Prediction(row, state.output_tokens_per_s * replicas * TARGET_PEAK_UTILIZATION, tpot, tp)
     if row.scenario == "online":
         # Fixed request rate: by Little's law concurrency = rate × time in system; iterate to a fixed point.
         per_replica_rate = row.measured_output_tokens_per_s / o / replicas
@@ -168,7 +166,9 @@ def predict(
     return Prediction(row, state.output_tokens_per_s * replicas, state.tpot_ms, tp)
 
 
-def server_tpot_ms(row: CalibrationRow, setup: Setup, at_bound: SteadyState) -> float:
+def server_tpot_ms(
+    row: CalibrationRow, setup: Setup, input_tokens: float, output_tokens: float, at_bound: SteadyState
+) -> float:
     """TPOT of a latency-bounded (server) run, predicted at the batch the run held.
 
     A run whose bounds do not bind (MLPerf's H200 at a 146 ms p99 TPOT under a 200 ms bound) sits on the
@@ -180,8 +180,7 @@ def server_tpot_ms(row: CalibrationRow, setup: Setup, at_bound: SteadyState) -> 
         return at_bound.tpot_ms
     replicas = row.gpus // setup.gpus
     batch = row.measured_output_tokens_per_s / replicas * row.measured_tpot_ms / 1000
-    assert row.input_tokens is not None and row.output_tokens is not None  # predict() returned earlier if not
-    return steady_state(setup, row.input_tokens, row.output_tokens, batch).tpot_ms
+    return steady_state(setup, input_tokens, output_tokens, batch).tpot_ms
 
 
 @dataclass(frozen=True)
