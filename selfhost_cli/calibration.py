@@ -25,6 +25,7 @@ from selfhost_cli.deploy.estimate import (
     max_concurrency,
     smallest_fitting_tp,
     steady_state,
+    step,
 )
 from selfhost_cli.deploy.sizing import TARGET_PEAK_UTILIZATION
 from selfhost_cli.enums import Engine, Precision
@@ -95,6 +96,7 @@ class Prediction:
     predicted_tpot_ms: float | None
     tp: int | None
     why_not: str | None = None
+    predicted_ttft_ms: float | None = None
 
     @property
     def error_pct(self) -> float | None:
@@ -109,6 +111,14 @@ class Prediction:
         if self.predicted_tpot_ms is None or not self.row.measured_tpot_ms:
             return None
         return 100 * (self.predicted_tpot_ms - self.row.measured_tpot_ms) / self.row.measured_tpot_ms
+
+    @property
+    def ttft_error_pct(self) -> float | None:
+        """Signed error of TTFT, where the run measured it and the estimator predicts it (not for offline runs,
+        whose TTFT is the queue of every request sent at once)."""
+        if self.predicted_ttft_ms is None or not self.row.measured_ttft_ms:
+            return None
+        return 100 * (self.predicted_ttft_ms - self.row.measured_ttft_ms) / self.row.measured_ttft_ms
 
 
 def predict(
@@ -139,15 +149,23 @@ def predict(
         if pipeline:
             rate /= tp  # stages run one after another at batch 1: no speed-up, only more memory
         tpot = batch / rate * 1000
-        return Prediction(row, rate * replicas, tpot, tp)
+        # the batch's prompts are prefilled together before any of them emits its first token
+        ttft = step(setup, 0, 0, prefill_tokens=batch * i, prefill_context_tokens=i / 2).total_ms if i > 1 else None
+        return Prediction(row, rate * replicas, tpot, tp, predicted_ttft_ms=ttft)
     if row.scenario == "server" and row.latency_bound:
         # Poisson arrivals keep the batch below the latency-bound maximum: the fleet planner's headroom
         # (TARGET_PEAK_UTILIZATION) is exactly the claim these rows test.
         state = concurrency_for_latency(setup, i, o, row.latency_bound.tpot_ms, row.latency_bound.ttft_ms)
         if state is None:
             return Prediction(row, 0.0, None, tp, "latency bound not met")
-        tpot = server_tpot_ms(row, setup, i, o, state)
-        return Prediction(row, state.output_tokens_per_s * replicas * TARGET_PEAK_UTILIZATION, tpot, tp)
+        held = server_state(row, setup, i, o, state)
+        return Prediction(
+            row,
+            state.output_tokens_per_s * replicas * TARGET_PEAK_UTILIZATION,
+            held.tpot_ms,
+            tp,
+            predicted_ttft_ms=held.ttft_ms,
+        )
     if row.scenario == "online":
         # Fixed request rate: by Little's law concurrency = rate × time in system; iterate to a fixed point.
         per_replica_rate = row.measured_output_tokens_per_s / o / replicas
@@ -158,7 +176,9 @@ def predict(
         s = steady_state(setup, i, o, c)
         # The throughput of a rate-limited run is the offered load, not something the estimator predicts:
         # only its TPOT at that load is compared.
-        return Prediction(row, None, s.tpot_ms, tp, "rate-limited: the throughput is the offered load")
+        return Prediction(
+            row, None, s.tpot_ms, tp, "rate-limited: the throughput is the offered load", predicted_ttft_ms=s.ttft_ms
+        )
     c = row.concurrency / replicas if row.concurrency else max_concurrency(setup, i, o)
     if c < 1:
         return Prediction(row, None, None, tp, "KV cache does not fit")
@@ -166,21 +186,22 @@ def predict(
     return Prediction(row, state.output_tokens_per_s * replicas, state.tpot_ms, tp)
 
 
-def server_tpot_ms(
+def server_state(
     row: CalibrationRow, setup: Setup, input_tokens: float, output_tokens: float, at_bound: SteadyState
-) -> float:
-    """TPOT of a latency-bounded (server) run, predicted at the batch the run held.
+) -> SteadyState:
+    """A latency-bounded (server) run's steady state at the batch it held: its TPOT and TTFT are compared there.
 
     A run whose bounds do not bind (MLPerf's H200 at a 146 ms p99 TPOT under a 200 ms bound) sits on the
     compute plateau, where throughput hardly changes with the batch, so neither the bound nor the throughput
     says which batch it ran. Little's law does: decoding sequences = output tokens/s × mean TPOT (each emits
     one token per TPOT), per replica. TPOT is then a step-time prediction at a known batch, as for
-    fixed-concurrency rows. Without a measured mean TPOT, the TPOT at the latency bound."""
+    fixed-concurrency rows. Without a measured mean TPOT, the state at the latency bound. Its TTFT (the prompt's
+    prefill plus one step) leaves out the wait in the arrival queue, which a Poisson-loaded run's TTFT includes."""
     if not row.measured_tpot_ms or row.latency_stat != "mean":
-        return at_bound.tpot_ms
+        return at_bound
     replicas = row.gpus // setup.gpus
     batch = row.measured_output_tokens_per_s / replicas * row.measured_tpot_ms / 1000
-    return steady_state(setup, input_tokens, output_tokens, batch).tpot_ms
+    return steady_state(setup, input_tokens, output_tokens, batch)
 
 
 @dataclass(frozen=True)
@@ -193,6 +214,8 @@ class Split:
     tpot: float | None
     tpot_rows: int
     by_precision: dict[str, tuple[float, int]] = field(default_factory=dict)  # precision -> (median |error| %, rows)
+    ttft: float | None = None
+    ttft_rows: int = 0
 
     @property
     def overall_figure(self) -> tuple[float, int] | None:
@@ -202,6 +225,10 @@ class Split:
     @property
     def tpot_figure(self) -> tuple[float, int] | None:
         return None if self.tpot is None else (self.tpot, self.tpot_rows)
+
+    @property
+    def ttft_figure(self) -> tuple[float, int] | None:
+        return None if self.ttft is None else (self.ttft, self.ttft_rows)
 
 
 @dataclass(frozen=True)
@@ -252,6 +279,7 @@ def _split(predictions: list[Prediction]) -> Split:
             by_precision.setdefault(p.row.precision.value, []).append(abs(p.error_pct))
     every = [e for values in errors.values() for e in values]
     tpot = [abs(p.tpot_error_pct) for p in predictions if p.tpot_error_pct is not None]
+    ttft = [abs(p.ttft_error_pct) for p in predictions if p.ttft_error_pct is not None]
     return Split(
         _median(every),
         len(every),
@@ -259,6 +287,8 @@ def _split(predictions: list[Prediction]) -> Split:
         _median(tpot),
         len(tpot),
         {k: (statistics.median(v), len(v)) for k, v in sorted(by_precision.items())},
+        _median(ttft),
+        len(ttft),
     )
 
 

@@ -598,3 +598,15 @@ def test_published_tp_scaling_is_reproduced_in_its_order(acc):
         measured = [p.row.tp for p in sorted(ps, key=lambda p: per_gpu(p, True))]
         predicted = [p.row.tp for p in sorted(ps, key=lambda p: per_gpu(p, False))]
         assert measured == predicted, [p.row.id for p in ps]
+
+
+def test_ttft_is_scored_where_the_run_measured_it_and_not_for_offline_runs(acc):
+    """Issue 11: `selfhost accuracy` shows TTFT beside throughput and TPOT. An offline run's TTFT is the queue of
+    every request sent at once, so it is not predicted; a server row's is taken at the batch it held."""
+    scored = [p for p in acc.predictions if p.ttft_error_pct is not None]
+    assert acc.held_out.ttft_rows >= 20 and acc.fitted.ttft_rows >= 5
+    assert all(p.row.scenario != "offline" for p in scored)
+    offline = [p for p in acc.predictions if p.row.scenario == "offline" and p.row.measured_ttft_ms]
+    assert offline and all(p.predicted_ttft_ms is None for p in offline)
+    h200 = next(p for p in acc.predictions if p.row.id == "m41-nvidia-h200x8-llama2-70b-server")
+    assert h200.predicted_ttft_ms is not None and h200.predicted_ttft_ms < h200.row.measured_ttft_ms  # no queue wait

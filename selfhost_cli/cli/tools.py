@@ -47,6 +47,8 @@ def _split_doc(split: Split) -> dict[str, Any]:
         },
         "tpot_median_abs_error_pct": None if split.tpot is None else round(split.tpot, 2),
         "tpot_rows": split.tpot_rows,
+        "ttft_median_abs_error_pct": None if split.ttft is None else round(split.ttft, 2),
+        "ttft_rows": split.ttft_rows,
     }
 
 
@@ -90,6 +92,7 @@ def accuracy_cmd(
                     else round(p.predicted_output_tokens_per_s, 1),
                     "error_pct": None if p.error_pct is None else round(p.error_pct, 2),
                     "predicted_tpot_ms": None if p.predicted_tpot_ms is None else round(p.predicted_tpot_ms, 2),
+                    "predicted_ttft_ms": None if p.predicted_ttft_ms is None else round(p.predicted_ttft_ms, 2),
                     "tp_used": p.tp,
                     "why_not": p.why_not,
                 }

@@ -65,8 +65,8 @@ def _pair(figure: tuple[float, int] | None) -> tuple[str, str]:
 
 
 def accuracy_summary_rows(acc: Accuracy, overall: str = "overall") -> list[tuple[str, str, str, str, str]]:
-    """Per engine, per precision, then overall and TPOT: (name, fitted median, rows, held-out median, rows) as
-    text."""
+    """Per engine, per precision, then overall, TPOT and TTFT: (name, fitted median, rows, held-out median, rows)
+    as text."""
     rows = [
         (engine, *_pair(acc.fitted.by_engine.get(engine)), *_pair(acc.held_out.by_engine.get(engine)))
         for engine in acc.by_engine
@@ -82,6 +82,7 @@ def accuracy_summary_rows(acc: Accuracy, overall: str = "overall") -> list[tuple
     ]
     rows.append((overall, *_pair(acc.fitted.overall_figure), *_pair(acc.held_out.overall_figure)))
     rows.append(("TPOT (where measured)", *_pair(acc.fitted.tpot_figure), *_pair(acc.held_out.tpot_figure)))
+    rows.append(("TTFT (where measured)", *_pair(acc.fitted.ttft_figure), *_pair(acc.held_out.ttft_figure)))
     return rows
 
 
