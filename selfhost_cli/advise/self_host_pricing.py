@@ -185,12 +185,13 @@ def price_self_host(cand: SelfHostCandidate, work: Workload, s: SelfHosting) -> 
     chosen = fleet(cand, cand.plans, work)
     cap = capacity(cand, chosen, work)
     if cand.hourly is None:
-        what = "owned-hardware cost (purchase price)" if cand.pricing is Pricing.OWNED else "price"
-        fix = "self_hosting.owned.gpu_purchase_usd" if cand.pricing is Pricing.OWNED else "self_hosting.gpu_hourly_usd"
+        owned = cand.pricing is Pricing.OWNED
+        what = "purchase price (owned hardware)" if owned else f"{cand.pricing.value} price"
+        fix = "self_hosting.owned.gpu_purchase_usd" if owned else "self_hosting.gpu_hourly_usd"
         return replace(
             base,
             capacity=cap,
-            price_missing=f"no {cand.pricing.value} {what} for {cand.gpu.id} in the catalog; set {fix}",
+            price_missing=f"no {what} for {cand.gpu.id} in the catalog; set {fix}",
         )
     gpu_lines = gpu_items(cand, chosen)
     items = [*gpu_lines, *people_items(s)]
