@@ -1141,3 +1141,12 @@ def test_help_lists_only_the_formats_a_command_offers(command: list[str]) -> Non
     result = run(*command, "--help")
     assert result.exit_code == 0, result.output
     assert "<table|json>" in result.stdout and "markdown>" not in result.stdout
+
+
+def test_catalog_gpus_shows_a_power_cap_beside_the_spec_peak() -> None:
+    result = run("catalog", "gpus", env={"COLUMNS": "220"})
+    assert result.exit_code == 0, result.output
+    nvl = next(line for line in result.stdout.splitlines() if "h100-nvl" in line)
+    assert "×0.68 sustained (power-capped)" in nvl
+    sxm = next(line for line in result.stdout.splitlines() if "h100-sxm" in line)
+    assert "power-capped" not in sxm

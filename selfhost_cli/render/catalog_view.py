@@ -69,6 +69,8 @@ def table(kind: str, entries: Sequence[Any]) -> RenderableType:
                 else "unknown"
             )
             tf = ", ".join(f"{k.value} {v:g}" for k, v in g.tflops_dense.items())
+            if g.power_compute_share < 1:
+                tf += f"; ×{g.power_compute_share:.2f} sustained (power-capped)"
             rows.append(
                 (
                     g.id,
