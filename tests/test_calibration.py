@@ -12,23 +12,20 @@ from typing import Any
 import pytest
 
 from selfhost_cli.benchfile import read_bench
-from selfhost_cli.calibration import (
-    UserCalibration,
-    accuracy,
-    bundled_rows,
-    engine_set,
-    fit_efficiency,
-    load_user_calibration,
-    same_setup,
-    save_user_calibration,
-    source_family,
-)
+from selfhost_cli.calibration import accuracy, bundled_rows, same_setup, source_family
 from selfhost_cli.catalog import bundled
 from selfhost_cli.deploy.engines import ENGINES, EngineProfile, EngineSet
 from selfhost_cli.deploy.estimate import Setup, max_concurrency, steady_state
 from selfhost_cli.enums import Engine, Precision
 from selfhost_cli.errors import InputFileError, UsageError
 from selfhost_cli.report import estimate_report
+from selfhost_cli.user_calibration import (
+    UserCalibration,
+    engine_set,
+    fit_efficiency,
+    load_user_calibration,
+    save_user_calibration,
+)
 
 _ACTIVE = [EngineSet()]
 

@@ -417,8 +417,8 @@ def _engines(path: Path | None, cat: catalog_mod.Catalog) -> EngineSet:
     if given is None and not default_calibration_path().exists():
         from selfhost_cli.deploy.engines import BUNDLED_ENGINES
 
-        return BUNDLED_ENGINES  # nothing to read: the calibration module (and its schemas) stay unloaded
-    from selfhost_cli import calibration as cal
+        return BUNDLED_ENGINES  # nothing to read: the user-calibration module (and its schemas) stays unloaded
+    from selfhost_cli import user_calibration as cal
 
     return cal.engine_set(cal.load_user_calibration(given, cat))
 

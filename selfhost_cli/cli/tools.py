@@ -139,7 +139,7 @@ def calibrate_import_cmd(
     out: OutOpt = None,
 ) -> None:
     """Fit engine efficiency from a vllm bench serve, genai-perf or AIPerf result and save a user calibration."""
-    from selfhost_cli import calibration as cal
+    from selfhost_cli import user_calibration as cal
     from selfhost_cli.advise.candidates import default_precision
     from selfhost_cli.benchfile import catalog_model_for, read_bench
     from selfhost_cli.deploy.engines import BUNDLED_ENGINES

@@ -315,9 +315,9 @@ def step(
     )
 
 
-def prefill_ms(setup: Setup, input_tokens: float) -> float:
-    """Time to prefill one prompt alone (its share of TTFT), ms."""
-    return step(setup, 0, 0, prefill_tokens=input_tokens, prefill_context_tokens=input_tokens / 2).total_ms
+def prefill_ms(setup: Setup, input_tokens: float, prompts: float = 1.0) -> float:
+    """Time to prefill `prompts` prompts of `input_tokens` together (one alone: its share of TTFT), ms."""
+    return step(setup, 0, 0, prefill_tokens=prompts * input_tokens, prefill_context_tokens=input_tokens / 2).total_ms
 
 
 # ---------------------------------------------------------------- steady state

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 
 from selfhost_cli.calibration import Accuracy
+from selfhost_cli.render.format import rate
 from selfhost_cli.render.table import simple_table
 from selfhost_cli.report import EstimateReport
 
@@ -86,11 +87,6 @@ def accuracy_summary_rows(acc: Accuracy, overall: str = "overall") -> list[tuple
     return rows
 
 
-def _rate(tokens_per_s: float) -> str:
-    """Tokens/s to a tenth below 1,000 (a single stream's 4.8), whole above (a tenth of 128,148 is noise)."""
-    return f"{tokens_per_s:,.0f}" if tokens_per_s >= 1000 else f"{tokens_per_s:,.1f}"
-
-
 def accuracy_table(acc: Accuracy) -> RenderableType:
     rows = []
     for p in acc.predictions:
@@ -106,8 +102,8 @@ def accuracy_table(acc: Accuracy) -> RenderableType:
                 r.model,
                 r.precision.value,
                 r.scenario,
-                _rate(r.measured_output_tokens_per_s),
-                "—" if p.predicted_output_tokens_per_s is None else _rate(p.predicted_output_tokens_per_s),
+                rate(r.measured_output_tokens_per_s),
+                "—" if p.predicted_output_tokens_per_s is None else rate(p.predicted_output_tokens_per_s),
                 err,
             )
         )

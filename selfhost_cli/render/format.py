@@ -25,6 +25,11 @@ def unit_usd(value: float) -> str:
     return f"${whole}.{cents.ljust(2, '0')}"
 
 
+def rate(tokens_per_s: float) -> str:
+    """Tokens/s to a tenth below 1,000 (a single stream's 4.8), whole above (a tenth of 128,148 is noise)."""
+    return f"{tokens_per_s:,.0f}" if tokens_per_s >= 1000 else f"{tokens_per_s:,.1f}"
+
+
 def tokens(value: float | None) -> str:
     """Human-readable token counts: 2.5M, 1.08B."""
     if value is None:
