@@ -25,7 +25,7 @@ from selfhost_cli.deploy.estimate import (
     smallest_fitting_tp,
     steady_state,
 )
-from selfhost_cli.deploy.sizing import TARGET_PEAK_UTILIZATION
+from selfhost_cli.deploy.sizing import headroom_concurrency
 from selfhost_cli.enums import Engine, Precision
 from selfhost_cli.yamlio import parse, validate
 
@@ -35,8 +35,11 @@ MIN_PRECISION_ROWS = 5
 
 
 class LatencyBound(Strict):
+    """A latency-bounded run's limits, and the percentile of the run's requests they apply to (MLPerf: p99)."""
+
     ttft_ms: float = Field(gt=0)
     tpot_ms: float = Field(gt=0)
+    quantile: float = Field(gt=0.5, lt=1)
 
 
 class CalibrationRow(Sourced):
@@ -149,19 +152,15 @@ def predict(
         ttft = prefill_ms(setup, i, prompts=batch) if i > 1 else None
         return Prediction(row, rate * replicas, tpot, tp, predicted_ttft_ms=ttft)
     if row.scenario == "server" and row.latency_bound:
-        # Poisson arrivals keep the batch below the latency-bound maximum: the fleet planner's headroom
-        # (TARGET_PEAK_UTILIZATION) is exactly the claim these rows test.
-        state = concurrency_for_latency(setup, i, o, row.latency_bound.tpot_ms, row.latency_bound.ttft_ms)
+        # Poisson arrivals keep the batch below the latency-bound maximum: the fleet planner's queueing headroom
+        # (sizing.headroom_concurrency, at the bound's own percentile) is exactly the claim these rows test.
+        bound = row.latency_bound
+        state = concurrency_for_latency(setup, i, o, bound.tpot_ms, bound.ttft_ms)
         if state is None:
             return Prediction(row, 0.0, None, tp, "latency bound not met")
-        held = server_state(row, setup, i, o, replicas, state)
-        return Prediction(
-            row,
-            state.output_tokens_per_s * replicas * TARGET_PEAK_UTILIZATION,
-            held.tpot_ms,
-            tp,
-            predicted_ttft_ms=held.ttft_ms,
-        )
+        planned = steady_state(setup, i, o, headroom_concurrency(state.concurrency, bound.quantile))
+        held = server_state(row, setup, i, o, replicas, planned)
+        return Prediction(row, planned.output_tokens_per_s * replicas, held.tpot_ms, tp, predicted_ttft_ms=held.ttft_ms)
     if row.scenario == "online":
         # Fixed request rate: by Little's law concurrency = rate × time in system; iterate to a fixed point.
         per_replica_rate = row.measured_output_tokens_per_s / o / replicas
@@ -183,7 +182,7 @@ def predict(
 
 
 def server_state(
-    row: CalibrationRow, setup: Setup, input_tokens: float, output_tokens: float, replicas: int, at_bound: SteadyState
+    row: CalibrationRow, setup: Setup, input_tokens: float, output_tokens: float, replicas: int, planned: SteadyState
 ) -> SteadyState:
     """A latency-bounded (server) run's steady state at the batch it held: its TPOT and TTFT are compared there.
 
@@ -191,10 +190,11 @@ def server_state(
     compute plateau, where throughput hardly changes with the batch, so neither the bound nor the throughput
     says which batch it ran. Little's law does: decoding sequences = output tokens/s × mean TPOT (each emits
     one token per TPOT), per replica. TPOT is then a step-time prediction at a known batch, as for
-    fixed-concurrency rows. Without a measured mean TPOT, the state at the latency bound. Its TTFT (the prompt's
-    prefill plus one step) leaves out the wait in the arrival queue, which a Poisson-loaded run's TTFT includes."""
+    fixed-concurrency rows. Without a measured mean TPOT, the state the queueing headroom predicts. Its TTFT (the
+    prompt's prefill plus one step) leaves out the wait in the arrival queue, which a Poisson-loaded run's TTFT
+    includes."""
     if not row.measured_tpot_ms or row.latency_stat != "mean":
-        return at_bound
+        return planned
     batch = row.measured_output_tokens_per_s / replicas * row.measured_tpot_ms / 1000
     return steady_state(setup, input_tokens, output_tokens, batch)
 

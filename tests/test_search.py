@@ -21,7 +21,6 @@ from selfhost_cli.deploy.engines import BUNDLED_ENGINES, ENGINES
 from selfhost_cli.deploy.estimate import Setup, memory, steady_state
 from selfhost_cli.deploy.search import LayoutCache, Market, Target, layouts, search
 from selfhost_cli.deploy.sizing import (
-    TARGET_PEAK_UTILIZATION,
     Infeasible,
     Layout,
     RequestShape,
@@ -321,7 +320,7 @@ def test_autoscaling_never_bills_less_than_the_mean_load_needs(peak: float, toke
     )
     scaled = own(run(profile))
     cap = scaled.capacity
-    planned = cap.output_tokens_per_s_per_replica * TARGET_PEAK_UTILIZATION
+    planned = cap.output_tokens_per_s_per_replica * cap.planned_utilization
     mean_gpus = workload(profile).mean_output_tokens_per_s / planned * cap.gpus_per_replica
     assert scaled.item("gpu").quantity >= mean_gpus * HOURS_PER_MONTH * (1 - 1e-9)
 

@@ -12,7 +12,7 @@ from selfhost_cli.catalog import bundled
 from selfhost_cli.deploy.engines import ENGINES
 from selfhost_cli.deploy.estimate import Setup, SteadyState, Step, memory
 from selfhost_cli.deploy.sizing import (
-    TARGET_PEAK_UTILIZATION,
+    PEAK_LATENCY_QUANTILE,
     TP_PREFERENCE_MARGIN,
     Infeasible,
     Layout,
@@ -22,6 +22,7 @@ from selfhost_cli.deploy.sizing import (
     fixed_fleet_best,
     fleet_for_peak,
     fleet_for_peak_best,
+    headroom_concurrency,
     most_efficient,
     plan_replicas,
 )
@@ -31,11 +32,15 @@ CATALOG = bundled()
 SHAPE = RequestShape(input_tokens=1000, output_tokens=200, max_ttft_ms=2000, min_output_tokens_per_s=20)
 
 
+PLANNED = 0.85  # the fake plans' planned share of their latency-bound capacity (for clean arithmetic)
+
+
 def fake_plan(tp: int, output_tokens_per_s: float) -> ReplicaPlan:
-    """A plan whose latency-bound throughput is exactly `output_tokens_per_s` (for clean arithmetic)."""
+    """A plan whose latency-bound throughput is exactly `output_tokens_per_s`, planned at 85% of it."""
     s = Setup(CATALOG.model("llama-3.1-8b"), CATALOG.gpu("h100-sxm"), Precision.BF16, ENGINES[Engine.VLLM], tp)
     state = SteadyState(16, Step(1, 1, 1, 1, 0), 20.0, 200.0, output_tokens_per_s)
-    return ReplicaPlan(s, state, memory(s, 1000, 200))
+    planned = SteadyState(16 * PLANNED, Step(1, 1, 1, 1, 0), 20.0, 200.0, output_tokens_per_s * PLANNED)
+    return ReplicaPlan(s, state, memory(s, 1000, 200), planned)
 
 
 def test_request_shape_tpot_from_streaming_speed():
@@ -50,7 +55,7 @@ def test_fleet_for_peak_worked_example():
     # peak 2,000 tok/s: ceil(2000 / 850) = ceil(2.35) = 3 serving + 1 spare = 4 replicas = 8 GPUs;
     # utilization at the peak = 2000 / (3 × 1000) = 0.667
     plan = fake_plan(2, 1000.0)
-    assert plan.planned_output_tokens_per_s == pytest.approx(1000 * TARGET_PEAK_UTILIZATION)
+    assert plan.planned_output_tokens_per_s == pytest.approx(1000 * PLANNED)
     fleet = fleet_for_peak(plan, 2000.0, spare=1)
     assert fleet.serving_replicas == 3
     assert fleet.replicas == 4
@@ -76,14 +81,62 @@ def test_fleet_for_peak_at_least_one_serving_replica():
 )
 def test_fleet_for_peak_formula(capacity, peak, spare, tp):
     fleet = fleet_for_peak(fake_plan(tp, capacity), peak, spare)
-    expected = max(1, math.ceil(peak / (capacity * TARGET_PEAK_UTILIZATION) - 1e-9))
+    expected = max(1, math.ceil(peak / (capacity * PLANNED) - 1e-9))
     assert fleet.serving_replicas == expected
     assert fleet.replicas == expected + spare
     assert fleet.gpus == fleet.replicas * tp
     # the serving replicas carry the peak within the planned headroom; one fewer would not
-    assert fleet.peak_utilization <= TARGET_PEAK_UTILIZATION * (1 + 1e-6)
+    assert fleet.peak_utilization <= PLANNED * (1 + 1e-6)
     if expected > 1:
-        assert peak / ((expected - 1) * capacity) > TARGET_PEAK_UTILIZATION * (1 - 1e-6)
+        assert peak / ((expected - 1) * capacity) > PLANNED * (1 - 1e-6)
+
+
+# ---------------------------------------------------------------- queueing headroom
+
+
+def _poisson_cdf(k: int, mean: float) -> float:
+    """P(Poisson(mean) ≤ k), summed in log space (e^-800 underflows)."""
+    logs = [i * math.log(mean) - mean - math.lgamma(i + 1) for i in range(k + 1)]
+    top = max(logs)
+    return math.exp(top) * sum(math.exp(v - top) for v in logs)
+
+
+@pytest.mark.parametrize("bound", [8, 32, 128, 800])
+def test_headroom_keeps_the_poisson_count_within_the_batch_at_the_quantile(bound):
+    # n + z·√n = C: the normal approximation of P(Poisson(n) ≤ C) = 95%; the exact Poisson probability is
+    # close to it (95.9% at C = 8, 95.1% at C = 800)
+    n = headroom_concurrency(bound)
+    z = 1.6448536
+    assert n + z * math.sqrt(n) == pytest.approx(bound)
+    assert _poisson_cdf(bound, n) == pytest.approx(PEAK_LATENCY_QUANTILE, abs=0.01)
+
+
+def test_headroom_is_larger_in_share_for_larger_batches():
+    # square-root staffing: a replica holding 800 requests keeps 94% of them planned, one holding 8 keeps 56%
+    assert headroom_concurrency(800) / 800 == pytest.approx(0.943, abs=0.001)
+    assert headroom_concurrency(8) / 8 == pytest.approx(0.564, abs=0.001)
+    shares = [headroom_concurrency(c) / c for c in (1, 2, 8, 64, 512, 4096)]
+    assert shares == sorted(shares)
+
+
+@given(bound=st.floats(1.0, 1e5), q=st.floats(0.6, 0.999))
+def test_headroom_never_exceeds_the_batch_and_falls_with_the_quantile(bound, q):
+    n = headroom_concurrency(bound, q)
+    assert 0 < n < bound
+    assert headroom_concurrency(bound, min(q + 0.0005, 0.9995)) <= n
+
+
+def test_a_plan_with_a_latency_target_is_planned_below_its_bound_and_batch_work_at_it():
+    model, gpu = CATALOG.model("llama-3.1-8b"), CATALOG.gpu("h100-sxm")
+    engine = ENGINES[Engine.VLLM]
+    online = plan_replicas(model, gpu, Precision.BF16, engine, SHAPE)
+    batch_shape = RequestShape(input_tokens=1000, output_tokens=200, max_ttft_ms=math.inf, min_output_tokens_per_s=0)
+    offline = plan_replicas(model, gpu, Precision.BF16, engine, batch_shape)
+    assert not isinstance(online, Infeasible) and not isinstance(offline, Infeasible)
+    plan = online[0]
+    assert plan.planned.concurrency == pytest.approx(headroom_concurrency(plan.state.concurrency))
+    assert 0.5 < plan.planned_utilization < 1
+    assert offline[0].planned_utilization == 1.0
 
 
 # ---------------------------------------------------------------- fixed fleets

@@ -15,7 +15,7 @@ from selfhost_cli.advise.rules import QUALITY_GAP_POINTS
 from selfhost_cli.advise.workload import Workload
 from selfhost_cli.costs import DAYS_PER_MONTH, HOURS_PER_MONTH
 from selfhost_cli.deploy.search import billed_gpus
-from selfhost_cli.deploy.sizing import TARGET_PEAK_UTILIZATION
+from selfhost_cli.deploy.sizing import PEAK_LATENCY_QUANTILE
 from selfhost_cli.enums import Decision, OptionKind, Pricing, WarningCode
 from selfhost_cli.profile import DEFAULT_OUTPUT_TOKENS_PER_REQUEST, LONGEST_TO_MEAN, Profile
 
@@ -132,7 +132,7 @@ def warnings(
             o.kind is OptionKind.SELF_HOST
             and cap
             and cap.fixed_fleet
-            and cap.peak_utilization > TARGET_PEAK_UTILIZATION
+            and cap.peak_utilization > cap.planned_utilization * (1 + 1e-9)
         ):
             out.append(
                 Warning(
@@ -140,7 +140,7 @@ def warnings(
                     f"the fixed fleet of {cap.gpus} × {cap.gpu} would run at {cap.peak_utilization:.0%} of its "
                     "latency-bound "
                     f"capacity at the peak ({work.peak_output_tokens_per_s:,.0f} output tokens/s); the plan allows "
-                    f"{TARGET_PEAK_UTILIZATION:.0%}",
+                    f"{cap.planned_utilization:.0%} (queueing headroom for Poisson arrivals)",
                 )
             )
         if o.kind is OptionKind.SELF_HOST and cap:
@@ -277,7 +277,13 @@ def assumptions(
         Assumption(
             "min_output_tokens_per_s", w.latency.min_output_tokens_per_s, _src(w.latency, "min_output_tokens_per_s")
         ),
-        Assumption("target_peak_utilization", TARGET_PEAK_UTILIZATION, "selfhost planning headroom (docs/method.md)"),
+        Assumption(
+            "peak_latency_quantile",
+            PEAK_LATENCY_QUANTILE,
+            "selfhost planning headroom: Poisson arrivals keep the latency target this share of the peak "
+            "(docs/method.md)",
+        ),
+        *_planned_utilizations(options),
         Assumption("redundancy", redundancy, _src(s, "redundancy")),
         Assumption("autoscaling", "on" if s.autoscaling else "off", _src(s, "autoscaling")),
         Assumption("workload_class", w.workload_class.value, _src(w, "workload_class")),
@@ -301,6 +307,21 @@ def assumptions(
         Assumption("batch_share", w.batch_share, _src(w, "batch_share")),
     ]
     return out
+
+
+def _planned_utilizations(options: Sequence[Option]) -> list[Assumption]:
+    """Each sized fleet's planned share of its latency-bound capacity at the peak (the queueing headroom)."""
+    return [
+        Assumption(
+            "target_peak_utilization",
+            round(o.capacity.planned_utilization, 3),
+            f"{o.id}: {o.capacity.planned_concurrency_per_replica:,.1f} of {o.capacity.concurrency_per_replica:,} "
+            f"latency-bound requests in flight per replica at p{PEAK_LATENCY_QUANTILE * 100:g} "
+            "(docs/method.md)",
+        )
+        for o in options
+        if o.kind is OptionKind.SELF_HOST and o.capacity
+    ]
 
 
 def _search_assumptions(profile: Profile, work: Workload, c: SelfHostCandidate) -> list[Assumption]:

@@ -56,6 +56,10 @@ class Capacity:
     expected_error_basis: str
     fixed_fleet: bool
     autoscaling: bool
+    # The queueing headroom: the share of the latency-bound capacity planned at the peak, and the mean requests in
+    # flight per replica it leaves (sizing.headroom_concurrency).
+    planned_utilization: float
+    planned_concurrency_per_replica: float
     pp: int = 1
     ep: int = 1
     nodes_per_replica: int = 1

@@ -175,6 +175,8 @@ def capacity(cand: SelfHostCandidate, f: Fleet, work: Workload) -> Capacity:
         ep=setup.ep,
         nodes_per_replica=setup.nodes,
         layout=setup.layout,
+        planned_utilization=plan.planned_utilization,
+        planned_concurrency_per_replica=plan.planned.concurrency,
     )
 
 

@@ -7,6 +7,7 @@ import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 
 from selfhost_cli.catalog.schema import GpuSpec, ModelSpec
 from selfhost_cli.deploy.engines import EngineProfile
@@ -17,13 +18,16 @@ from selfhost_cli.deploy.estimate import (
     concurrency_for_latency,
     layout_problem,
     memory,
+    steady_state,
     tp_candidates,
 )
 from selfhost_cli.enums import Precision
 
-# A fleet planned to run at 100% of its latency-bound capacity at the peak minute misses the target
-# whenever arrivals bunch up (Poisson traffic); keep 15% headroom at the peak.
-TARGET_PEAK_UTILIZATION = 0.85
+# A fleet planned at 100% of its latency-bound capacity misses the target whenever arrivals bunch up. With Poisson
+# arrivals the requests in flight at a replica are a Poisson count around their mean n (an M/G/∞ system), so the
+# plan keeps that count within the latency-bound batch C for this share of the peak: n + z·√n = C, z the normal
+# quantile (square-root staffing). See `headroom_concurrency`.
+PEAK_LATENCY_QUANTILE = 0.95
 # A larger TP is preferred only when it buys at least this much more throughput per GPU.
 TP_PREFERENCE_MARGIN = 1.05
 
@@ -46,13 +50,24 @@ class RequestShape:
         return 1000.0 / self.min_output_tokens_per_s if self.min_output_tokens_per_s > 0 else math.inf
 
 
+def headroom_concurrency(bound: float, quantile: float = PEAK_LATENCY_QUANTILE) -> float:
+    """The mean number of requests in flight whose Poisson count stays at or below `bound` (the latency-bound
+    batch) with probability `quantile`, in the normal approximation: n + z·√n = bound. A large replica keeps
+    most of its batch (C = 800: 94% at p95); a small one much less (C = 8: 56%), as queueing theory has it."""
+    z = NormalDist().inv_cdf(quantile)
+    root = (-z + math.sqrt(z * z + 4 * bound)) / 2
+    return root * root
+
+
 @dataclass(frozen=True)
 class ReplicaPlan:
-    """The chosen layout of one replica and what it carries at the latency target."""
+    """The chosen layout of one replica, what it carries at the latency target (`state`), and what it is planned
+    to carry at the peak (`planned`: the batch Poisson arrivals leave it, see `headroom_concurrency`)."""
 
     setup: Setup
     state: SteadyState
     memory: Memory
+    planned: SteadyState
 
     @property
     def tp(self) -> int:
@@ -71,7 +86,12 @@ class ReplicaPlan:
     @property
     def planned_output_tokens_per_s(self) -> float:
         """What a replica is planned to carry at the peak (with headroom)."""
-        return self.output_tokens_per_s * TARGET_PEAK_UTILIZATION
+        return self.planned.output_tokens_per_s
+
+    @property
+    def planned_utilization(self) -> float:
+        """The planned throughput as a share of the latency-bound one."""
+        return self.planned.output_tokens_per_s / self.state.output_tokens_per_s
 
 
 @dataclass(frozen=True)
@@ -139,10 +159,19 @@ def plan_replicas(
         if state is None:
             reasons.append(f"{setup.layout}: even one request misses the latency target")
             continue
-        plans.append(ReplicaPlan(setup, state, mem))
+        plans.append(ReplicaPlan(setup, state, mem, planned_state(setup, shape, state)))
     if not plans:
         return Infeasible(_first_and_last(reasons) or f"no parallel layout on {gpu.id}")
     return sorted(plans, key=lambda p: p.gpus)
+
+
+def planned_state(setup: Setup, shape: RequestShape, at_bound: SteadyState) -> SteadyState:
+    """What a replica carries at the peak: with a latency target, the batch Poisson arrivals leave it
+    (`headroom_concurrency`); without one (batch work waits in its own queue), the whole batch."""
+    if math.isinf(shape.max_tpot_ms) and math.isinf(shape.max_ttft_ms):
+        return at_bound
+    n = headroom_concurrency(at_bound.concurrency)
+    return steady_state(setup, shape.input_tokens, shape.output_tokens, n, shape.cached_share)
 
 
 def _first_and_last(reasons: list[str]) -> str:

@@ -229,7 +229,8 @@ def capacity_rows(c: Capacity) -> list[tuple[str, str]]:
         ("memory per GPU", f"{c.weights_gb_per_gpu:.1f} GB weights, {c.kv_cache_gb_per_gpu:.1f} GB KV cache"),
         (
             "utilization",
-            f"{c.mean_utilization:.0%} mean, {c.peak_utilization:.0%} at the peak (of the serving replicas)",
+            f"{c.mean_utilization:.0%} mean, {c.peak_utilization:.0%} at the peak (of the serving replicas; "
+            f"planned {c.planned_utilization:.0%})",
         ),
         ("estimate error", f"±{c.expected_error_pct:g}% ({c.expected_error_basis}; selfhost accuracy)"),
     ]
