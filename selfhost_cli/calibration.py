@@ -60,6 +60,10 @@ class CalibrationRow(Sourced):
     concurrency: float | None = Field(default=None, gt=0)
     measured_output_tokens_per_s: float = Field(gt=0)
     measured_tpot_ms: float | None = None
+    # The source's TPOT divides the whole request time, prefill included, by the tokens generated (TGI's
+    # time_per_token), instead of the decode time after the first token by the tokens after it (vLLM's, SGLang's,
+    # LMDeploy's and genai-perf's TPOT, the default).
+    tpot_includes_prefill: bool = False
     measured_ttft_ms: float | None = None
     latency_stat: str | None = None
     latency_bound: LatencyBound | None = None
@@ -144,10 +148,11 @@ def predict(
     replicas = 1 if pipeline else row.gpus // tp
     if row.scenario in ("single_stream", "static_batch"):
         batch = row.concurrency or 1
-        rate = generation_only(setup, batch, i, o, include_prefill=i > 1)
-        if pipeline:
-            rate /= tp  # stages run one after another at batch 1: no speed-up, only more memory
-        tpot = batch / rate * 1000
+        stages = tp if pipeline else 1  # llama.cpp's stages run one after another at batch 1: no speed-up
+        rate = generation_only(setup, batch, i, o, include_prefill=i > 1) / stages
+        # TPOT as the source defines it: the decode steps alone, or the whole batch's time per token
+        decode = rate if row.tpot_includes_prefill else generation_only(setup, batch, i, o, False) / stages
+        tpot = batch / decode * 1000
         # the batch's prompts are prefilled together before any of them emits its first token
         ttft = prefill_ms(setup, i, prompts=batch) if i > 1 else None
         return Prediction(row, rate * replicas, tpot, tp, predicted_ttft_ms=ttft)

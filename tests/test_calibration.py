@@ -206,6 +206,23 @@ def test_a_server_rows_tpot_is_predicted_at_the_batch_it_held():
     assert headroom.predicted_tpot_ms is not None and 150 < headroom.predicted_tpot_ms < 200
 
 
+def test_a_static_batchs_tpot_is_its_decode_steps_unless_the_source_counts_the_prefill():
+    """vLLM's and LMDeploy's benchmarks time TPOT after the first token; TGI's time_per_token divides the whole
+    request, prefill included. Each row is compared on its own source's definition."""
+    from selfhost_cli.calibration import predict
+    from selfhost_cli.deploy.estimate import Setup, step
+
+    row = next(r for r in bundled_rows() if r.id == "lmdeploy-a100x1-llama-2-7b-128-128-b64")
+    assert not row.tpot_includes_prefill
+    setup = Setup(CATALOG.model(row.model), CATALOG.gpu(row.gpu), row.precision, ENGINES[Engine.LMDEPLOY], 1)
+    decode = step(setup, 64, 128 + 128 / 2).total_ms
+    assert predict(row, CATALOG).predicted_tpot_ms == pytest.approx(decode)
+    counted = predict(row.model_copy(update={"tpot_includes_prefill": True}), CATALOG).predicted_tpot_ms
+    assert counted is not None and counted > decode * 1.02  # the 64 prompts' prefill spread over 128 tokens
+    tgi = [r for r in bundled_rows() if r.engine is Engine.TGI and r.source.startswith("philschmid")]
+    assert tgi and all(r.tpot_includes_prefill for r in tgi)
+
+
 def test_a_server_row_is_predicted_at_the_batch_poisson_arrivals_leave():
     """A latency-bounded run under Poisson arrivals holds fewer sequences than the bound allows: the planner's
     queueing headroom at the bound's percentile (MLPerf: p99), and the throughput at that batch."""
