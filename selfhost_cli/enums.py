@@ -54,6 +54,13 @@ class Engine(str, Enum):
     IDEAL = "ideal"
 
 
+class DraftMethod(str, Enum):
+    """How speculative decoding drafts its tokens."""
+
+    DRAFT_HEAD = "draft_head"  # one extra decoder layer of the target's width (EAGLE heads, a model's MTP layers)
+    NGRAM = "ngram"  # prompt lookup: drafts copied from the context on the CPU, no draft model
+
+
 class ThirdParty(str, Enum):
     ALLOWED = "allowed"
     WITH_AGREEMENT = "with_agreement"

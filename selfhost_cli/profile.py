@@ -12,6 +12,7 @@ from selfhost_cli.catalog import Catalog
 from selfhost_cli.catalog.schema import Capabilities, Strict
 from selfhost_cli.enums import (
     CustomSampling,
+    DraftMethod,
     Engine,
     Expertise,
     Precision,
@@ -280,6 +281,36 @@ def _autoscaling_from_bool(value: Any) -> Any:
     return value
 
 
+class Speculative(Strict):
+    """Speculative decoding in the self-hosted engine: `draft_tokens` drafted per step by an EAGLE head or the
+    model's MTP layers (`draft_head`) or by prompt lookup (`ngram`); `acceptance_length` tokens emitted per step,
+    as measured on the workload's own traffic (it depends on the task, the draft and the temperature)."""
+
+    method: DraftMethod = Field(description="draft_head (EAGLE heads, MTP layers) or ngram (prompt lookup)")
+    draft_tokens: Count = Field(ge=1, le=16, description="tokens drafted per sequence per step")
+    acceptance_length: Number = Field(ge=1, le=17, description="tokens emitted per step, the target's own included")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _acceptance_is_measured(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "acceptance_length" not in data:
+            raise ValueError(
+                "acceptance_length is required: the tokens one step emits on your traffic, which no default can "
+                "know (published: MTP on DeepSeek-R1 2.8 with 3 drafted, EAGLE-3 2.2-3.3 with 3, n-gram lookup "
+                "1.4-1.8 on chat; docs/profile.md)"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _at_most_every_draft(self) -> Speculative:
+        if self.acceptance_length > self.draft_tokens + 1:
+            raise ValueError(
+                f"acceptance_length {self.acceptance_length:g} exceeds draft_tokens + 1 ({self.draft_tokens + 1}): "
+                "a step emits at most every drafted token and the target's own"
+            )
+        return self
+
+
 class Owned(Strict):
     """Owned hardware (`pricing: owned`); anything left out comes from the catalog's sourced defaults."""
 
@@ -314,6 +345,7 @@ class SelfHosting(Strict):
         Autoscaling | None, BeforeValidator(_autoscaling_from_bool, json_schema_input_type=Autoscaling | bool | None)
     ] = None
     max_gpus: Count | None = Field(default=None, gt=0, le=MAX_GPUS, description="cap on the fleet the search may build")
+    speculative: Speculative | None = None
     owned: Owned = Field(default_factory=Owned)
     ops_fte: Number = Field(default=1.0, ge=0, le=MAX_OPS_FTE)
     fte_annual_usd: Number = Field(default=200_000.0, ge=0, le=100_000_000)

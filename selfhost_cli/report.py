@@ -80,6 +80,13 @@ class EstimateReport:
                 "max_sequences_per_replica": mem.max_sequences,
             },
             "engine_constants": s.engine.provenance,
+            "speculative": None
+            if s.engine.speculation is None
+            else {
+                "method": s.engine.speculation.method.value,
+                "draft_tokens": s.engine.speculation.draft_tokens,
+                "acceptance_length": s.engine.speculation.acceptance_length,
+            },
         }
 
 

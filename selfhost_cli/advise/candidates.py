@@ -11,7 +11,7 @@ from selfhost_cli.advise.workload import Workload
 from selfhost_cli.catalog import Catalog, GpuHourly, blended_usd_per_1m, gpu_hourly, same_architecture
 from selfhost_cli.catalog.schema import ApiOffering, Capabilities, GpuSpec, ModelSpec, Quality, Retirement
 from selfhost_cli.costs import ApiPrices
-from selfhost_cli.deploy.engines import EngineProfile, EngineSet
+from selfhost_cli.deploy.engines import EngineProfile, EngineSet, Speculation
 from selfhost_cli.deploy.search import Found, LayoutCache, Market, SearchResult, Target, search
 from selfhost_cli.deploy.sizing import Infeasible, ReplicaPlan, undominated
 from selfhost_cli.enums import Confidence, Precision, Pricing, QualityPolicy, Redundancy, Residency
@@ -255,7 +255,7 @@ def self_host_candidate(
     def engine(gpu: GpuSpec, precision: Precision) -> EngineProfile | str:
         if s.engine.value not in gpu.engines:
             return f"{s.engine.value} does not run on {gpu.id} (it runs: {', '.join(gpu.engines)})"
-        return engines.profile(s.engine, gpu.id, model.id, precision.value)
+        return with_speculation(engines.profile(s.engine, gpu.id, model.id, precision.value), s)
 
     shape = work.shape if engines.profile(s.engine).prefix_cache else replace(work.shape, cached_share=0.0)
     found = search(model, markets, precisions, engine, shape, target, cache)
@@ -286,7 +286,7 @@ def self_host_candidate(
             model,
             gpu,
             precision,
-            eng if not isinstance(eng, str) else engines.profile(s.engine),
+            eng if not isinstance(eng, str) else with_speculation(engines.profile(s.engine), s),
             Infeasible(_no_plan(found, why)),
             prices.get((gpu.id, tiers[0]), (None, None, None))[0],
             spare,
@@ -313,6 +313,14 @@ def self_host_candidate(
         fleet_plans=tuple(undominated(best.plans)),  # worked out once: the break-even searches ask at every volume
         **common,  # type: ignore[arg-type]
     )
+
+
+def with_speculation(engine: EngineProfile, s: SelfHosting) -> EngineProfile:
+    """The engine's constants with the profile's speculative decoding, if it sets one."""
+    spec = s.speculative
+    if spec is None:
+        return engine
+    return replace(engine, speculation=Speculation(spec.method, spec.draft_tokens, spec.acceptance_length))
 
 
 def _no_plan(found: SearchResult, fallback: str) -> str:

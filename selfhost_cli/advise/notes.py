@@ -243,6 +243,14 @@ def assumptions(
             out.append(Assumption("gpu_hourly_usd", None, f"unknown: no {c.pricing.value} price for {c.gpu.id}"))
         out += _search_assumptions(profile, work, c)
         out.append(Assumption("engine_constants", c.engine.provenance, "docs/estimation.md"))
+        if c.engine.speculation:
+            out.append(
+                Assumption(
+                    "speculative_decoding",
+                    c.engine.speculation.label,
+                    "profile (self_hosting.speculative); checked against published speedups (docs/estimation.md)",
+                )
+            )
         if c.model.modelled_on:
             out.append(
                 Assumption(

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from selfhost_cli.catalog.schema import Capabilities, Quality
+from selfhost_cli.deploy.engines import Speculation
 from selfhost_cli.enums import Confidence, OptionKind, WarningCode
 
 
@@ -60,6 +61,7 @@ class Capacity:
     # flight per replica it leaves (sizing.headroom_concurrency).
     planned_utilization: float
     planned_concurrency_per_replica: float
+    speculative: Speculation | None  # the profile's speculative decoding, as the estimate ran it
     pp: int = 1
     ep: int = 1
     nodes_per_replica: int = 1

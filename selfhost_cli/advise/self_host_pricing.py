@@ -177,6 +177,7 @@ def capacity(cand: SelfHostCandidate, f: Fleet, work: Workload) -> Capacity:
         layout=setup.layout,
         planned_utilization=plan.planned_utilization,
         planned_concurrency_per_replica=plan.planned.concurrency,
+        speculative=setup.engine.speculation,
     )
 
 

@@ -32,7 +32,7 @@ from selfhost_cli.cli import (
     render_table,
     warn_all,
 )
-from selfhost_cli.enums import Engine, Precision, Pricing
+from selfhost_cli.enums import DraftMethod, Engine, Precision, Pricing
 from selfhost_cli.errors import UsageError
 from selfhost_cli.limits import (
     MAX_API_USD_PER_1M,
@@ -46,6 +46,7 @@ from selfhost_cli.render import Format
 
 if TYPE_CHECKING:
     from selfhost_cli import catalog as catalog_mod
+    from selfhost_cli.deploy.engines import Speculation
     from selfhost_cli.profile import Profile
 
 
@@ -117,11 +118,27 @@ def estimate_cmd(
     max_throughput: Annotated[
         bool, typer.Option("--max-throughput", help="Largest concurrency that fits in memory (default).")
     ] = False,
+    draft_tokens: Annotated[
+        int | None,
+        typer.Option("--draft-tokens", min=1, max=16, help="Speculative decoding: tokens drafted per step."),
+    ] = None,
+    acceptance_length: Annotated[
+        float | None,
+        typer.Option(
+            "--acceptance-length", min=1.0, max=17.0, help="Speculative decoding: tokens emitted per step (measured)."
+        ),
+    ] = None,
+    draft_method: Annotated[
+        DraftMethod,
+        typer.Option("--draft-method", help="draft_head (EAGLE heads, MTP layers) or ngram (prompt lookup)."),
+    ] = DraftMethod.DRAFT_HEAD,
     calibration: CalibrationOpt = None,
     fmt: BasicFormatOpt = Format.TABLE,
     out: OutOpt = None,
 ) -> None:
     """Capacity, throughput and latency of one deployment (the estimator advise and breakeven use)."""
+    from dataclasses import replace
+
     from selfhost_cli.advise.candidates import default_precision
     from selfhost_cli.render import json_ as jr
 
@@ -131,6 +148,7 @@ def estimate_cmd(
 
     if concurrency is not None and max_throughput:
         raise UsageError("give --concurrency or --max-throughput, not both")
+    speculation = _speculation(draft_method, draft_tokens, acceptance_length)
     cat = _catalog()
     engines = _engines(calibration, cat)
     spec_model, spec_gpu = cat.model(model), cat.gpu(gpu)
@@ -139,7 +157,7 @@ def estimate_cmd(
         spec_model,
         spec_gpu,
         prec,
-        engines.profile(engine, gpu, model, prec.value),
+        replace(engines.profile(engine, gpu, model, prec.value), speculation=speculation),
         gpus,
         tp,
         input_tokens,
@@ -151,6 +169,26 @@ def estimate_cmd(
         emit(jr.dumps(jr.envelope("estimate", report.payload(), report.warnings, None)), out)
     else:
         emit(render_table(estimate_view.table(report)), out)
+
+
+def _speculation(method: DraftMethod, draft_tokens: int | None, acceptance_length: float | None) -> Speculation | None:
+    """`--draft-tokens` and `--acceptance-length` together, or neither."""
+    from selfhost_cli.deploy.engines import Speculation
+
+    if draft_tokens is None and acceptance_length is None:
+        return None
+    if draft_tokens is None or acceptance_length is None:
+        raise UsageError(
+            "speculative decoding needs --draft-tokens and --acceptance-length together",
+            hint="the acceptance length is measured on your traffic (published: MTP on DeepSeek-R1 2.8 with 3 "
+            "drafted; docs/profile.md)",
+        )
+    try:
+        return Speculation(method, draft_tokens, acceptance_length)
+    except ValueError as exc:
+        raise UsageError(
+            f"--acceptance-length: {exc}", hint="a step emits at most every drafted token and one more"
+        ) from None
 
 
 # ---------------------------------------------------------------- breakeven

@@ -9,11 +9,13 @@ from selfhost_cli.deploy.estimate import (
     Memory,
     Setup,
     SteadyState,
+    generation_step,
     layout_problem,
     max_concurrency,
     memory,
     steady_state,
     step,
+    tokens_per_step,
 )
 
 
@@ -88,7 +90,7 @@ def estimate_deployment(
     # vLLM's max_num_seqs): throughput and TPOT are those of the batch it runs.
     running = min(per_replica, setup.engine.max_batch * setup.lanes)
     state = steady_state(setup, input_tokens, output_tokens, running)
-    decode = step(setup, running, input_tokens + output_tokens / 2).total_ms
+    decode = generation_step(setup, running, input_tokens + output_tokens / 2).total_ms
     return Estimate(
         setup,
         gpus,
@@ -115,5 +117,6 @@ def generation_only(
         total_ms = step(
             setup, 0, 0, prefill_tokens=batch * input_tokens, prefill_context_tokens=input_tokens / 2
         ).total_ms
-    total_ms += output_tokens * step(setup, batch, input_tokens + output_tokens / 2).total_ms
+    steps = output_tokens / tokens_per_step(setup)
+    total_ms += steps * generation_step(setup, batch, input_tokens + output_tokens / 2).total_ms
     return batch * output_tokens / total_ms * 1000

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from selfhost_cli.enums import Engine, Precision
+from selfhost_cli.enums import DraftMethod, Engine, Precision
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,29 @@ class Hardware:
 
 
 @dataclass(frozen=True)
+class Speculation:
+    """Speculative decoding: each step drafts `draft_tokens` per sequence, the target model checks them in one
+    forward pass, and `acceptance_length` tokens come out on average (the accepted drafts plus the target's own
+    next token, so 1 <= acceptance_length <= draft_tokens + 1). How many are accepted depends on the task, the
+    draft and the sampling temperature: it is the deployment's measured figure, never a default."""
+
+    method: DraftMethod
+    draft_tokens: int
+    acceptance_length: float
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.acceptance_length <= self.draft_tokens + 1:
+            raise ValueError(
+                f"acceptance_length {self.acceptance_length:g} must lie between 1 and draft_tokens + 1 "
+                f"({self.draft_tokens + 1})"
+            )
+
+    @property
+    def label(self) -> str:
+        return f"{self.method.value}, {self.draft_tokens} drafted, {self.acceptance_length:g} accepted per step"
+
+
+@dataclass(frozen=True)
 class EngineProfile:
     """One serving engine's constants; `provenance` says where each came from."""
 
@@ -64,6 +87,7 @@ class EngineProfile:
     # reserve_fraction is of the memory left after the weights (TensorRT-LLM's free_gpu_memory_fraction), not of the
     # whole card (vLLM's gpu_memory_utilization, SGLang's mem_fraction_static): it matters when weights fill the card.
     reserve_of_free: bool = False
+    speculation: Speculation | None = None  # the deployment runs speculative decoding (a profile or CLI choice)
 
 
 # NOTE: fitted by scripts/fit_constants.py to the decode and prefill rows of
@@ -211,9 +235,22 @@ def stated_error(engine: EngineProfile, precision: Precision) -> tuple[float, st
     """The error to state for an engine at a precision, with its basis: the engine's held-out figure, or the
     precision's own when that is higher."""
     own = PRECISION_ERRORS.get(precision)
-    if own is not None and own[0] > engine.expected_error_pct:
-        return own
-    return engine.expected_error_pct, engine.error_basis
+    pct, basis = (
+        own
+        if own is not None and own[0] > engine.expected_error_pct
+        else (
+            engine.expected_error_pct,
+            engine.error_basis,
+        )
+    )
+    if engine.speculation:
+        basis += SPECULATION_BASIS
+    return pct, basis
+
+
+# Speculative decoding has no absolute row in the calibration set: its model is checked against the published
+# speedups over the same engine without it (docs/estimation.md, tests/test_estimate.py).
+SPECULATION_BASIS = "; speculative decoding: published speedups reproduced within 14%, not scored on rows of its own"
 
 
 @dataclass(frozen=True)

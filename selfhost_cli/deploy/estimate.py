@@ -17,6 +17,7 @@ from selfhost_cli.deploy.params import (
     KV_BYTES_16BIT,
     decode_weight_bytes,
     dense_read_bytes,
+    draft_head_model,
     expert_flops_per_token,
     expert_read_bytes,
     flops_per_token,
@@ -24,7 +25,7 @@ from selfhost_cli.deploy.params import (
     param_split,
     weight_bytes,
 )
-from selfhost_cli.enums import Precision
+from selfhost_cli.enums import DraftMethod, Precision
 
 # GPU memory sizes are sold in binary units: an "80 GB" H100 has 80 GiB (nvidia-smi: 81,559 MiB).
 BYTES_PER_CATALOG_GB = 2**30
@@ -34,12 +35,20 @@ MAX_COMPUTE_SHARE = 0.8
 
 
 def weight_bytes_per_gpu(setup: Setup) -> float:
-    """Weight bytes one GPU holds: everything ÷ (TP·PP); with EP the dense part whole and 1/ep of the experts."""
-    total = weight_bytes(setup.model, setup.precision)
+    """Weight bytes one GPU holds: everything ÷ (TP·PP); with EP the dense part whole and 1/ep of the experts.
+    A speculative draft head adds its one layer (its tables are the model's)."""
+    total = weight_bytes(setup.model, setup.precision) + _draft_layer_bytes(setup)
     if setup.ep <= 1:
         return total / (setup.tp * setup.pp)
     routed = param_split(setup.model).routed_experts * BYTES_PER_WEIGHT[setup.precision]
     return total - routed + routed / setup.ep
+
+
+def _draft_layer_bytes(setup: Setup) -> float:
+    spec = setup.engine.speculation
+    if spec is None or spec.method is not DraftMethod.DRAFT_HEAD:
+        return 0.0
+    return param_split(draft_head_model(setup.model)).body * BYTES_PER_WEIGHT[setup.precision]
 
 
 # ---------------------------------------------------------------- the setup
@@ -162,8 +171,9 @@ def memory(setup: Setup, input_tokens: float, output_tokens: float, longest_toke
     kv_gb = max(usable - weights_gb, 0.0)  # never negative: weights that do not fit leave no KV cache
     full = max(input_tokens + output_tokens, longest_tokens)
     mean = input_tokens + output_tokens / 2
-    per_seq = kv_per_token(setup, mean) * mean / 1e9
-    whole = kv_per_token(setup, full) * full / 1e9
+    held = 1 + (1 / setup.model.layers if _draft_layer_bytes(setup) else 0.0)  # a draft head's layer keeps its own
+    per_seq = kv_per_token(setup, mean) * mean / 1e9 * held
+    whole = kv_per_token(setup, full) * full / 1e9 * held
     max_seqs = int(kv_gb / per_seq) if usable > weights_gb and kv_gb >= whole and per_seq > 0 else 0
     if setup.ep > 1:
         max_seqs *= setup.ep
@@ -254,6 +264,16 @@ class Step:
     def total_ms(self) -> float:
         return self.overlap_ms + self.overhead_ms + self.communication_ms
 
+    def plus(self, other: Step, times: float = 1.0) -> Step:
+        """This pass followed by `times` passes of `other` (the parts add up)."""
+        return Step(
+            self.memory_ms + times * other.memory_ms,
+            self.compute_ms + times * other.compute_ms,
+            self.overlap_ms + times * other.overlap_ms,
+            self.overhead_ms + times * other.overhead_ms,
+            self.communication_ms + times * other.communication_ms,
+        )
+
 
 def step(
     setup: Setup,
@@ -315,6 +335,38 @@ def step(
     )
 
 
+def generation_step(
+    setup: Setup,
+    decode_sequences: float,
+    context_tokens: float,
+    prefill_tokens: float = 0.0,
+    prefill_context_tokens: float = 0.0,
+) -> Step:
+    """One decoding step of the replica, which emits `tokens_per_step(setup)` tokens per sequence: a forward pass,
+    or with speculative decoding the drafts (one draft-head pass per drafted token, none for n-gram lookup) and
+    the target's pass that checks them, where each sequence's drafted tokens are processed like prompt tokens
+    at its context (its KV cache read once)."""
+    spec = setup.engine.speculation
+    if spec is None:
+        return step(setup, decode_sequences, context_tokens, prefill_tokens, prefill_context_tokens)
+    drafted = decode_sequences * spec.draft_tokens
+    extra = prefill_tokens + drafted
+    mean_context = (prefill_tokens * prefill_context_tokens + drafted * context_tokens) / extra if extra else 0.0
+    verify = step(setup, decode_sequences, context_tokens, extra, mean_context)
+    if spec.method is DraftMethod.NGRAM:
+        return verify
+    # the draft runs inside the step the scheduler already paid for, on the last pipeline stage
+    head = replace(setup.engine, per_step_ms=0.0, speculation=None)
+    draft = replace(setup, model=draft_head_model(setup.model), engine=head, pp=1)
+    return verify.plus(step(draft, decode_sequences, context_tokens), times=spec.draft_tokens)
+
+
+def tokens_per_step(setup: Setup) -> float:
+    """Tokens one decoding step emits per sequence: 1, or the speculation's acceptance length."""
+    spec = setup.engine.speculation
+    return spec.acceptance_length if spec else 1.0
+
+
 def prefill_ms(setup: Setup, input_tokens: float, prompts: float = 1.0) -> float:
     """Time to prefill `prompts` prompts of `input_tokens` together (one alone: its share of TTFT), ms."""
     return step(setup, 0, 0, prefill_tokens=prompts * input_tokens, prefill_context_tokens=input_tokens / 2).total_ms
@@ -338,17 +390,19 @@ def steady_state(
     setup: Setup, input_tokens: float, output_tokens: float, concurrency: float, cached_share: float = 0.0
 ) -> SteadyState:
     """Continuous batching at concurrency C: each step decodes C tokens and, on average, prefills the
-    prompts of the C/O requests that finished (C·I/O tokens), so TPOT is that mixed step's time.
+    prompts of the C/O requests that finished (C·I/O tokens), so TPOT is that mixed step's time (with
+    speculative decoding a step emits A tokens per sequence: TPOT = step / A, and C·A·I/O prompt tokens).
     TTFT = the prompt's prefill alone + one mixed step of waiting for a slot. With a prefix cache,
     `cached_share` of each prompt is found in it and not prefilled again (its KV cache is still held).
     """
     c = max(concurrency, 1e-9)
     mean_context = input_tokens + output_tokens / 2
     fresh = input_tokens * (1 - cached_share)
-    prefill_per_step = c * fresh / max(output_tokens, 1.0)
-    mixed = step(setup, c, mean_context, prefill_per_step, input_tokens - fresh / 2)
-    tpot = mixed.total_ms
-    ttft = prefill_ms(setup, fresh) + tpot
+    emitted = tokens_per_step(setup)  # requests finish, and new prompts arrive, that much sooner
+    prefill_per_step = c * fresh * emitted / max(output_tokens, 1.0)
+    mixed = generation_step(setup, c, mean_context, prefill_per_step, input_tokens - fresh / 2)
+    tpot = mixed.total_ms / emitted
+    ttft = prefill_ms(setup, fresh) + mixed.total_ms
     return SteadyState(concurrency, mixed, tpot, ttft, c / tpot * 1000)
 
 

@@ -63,6 +63,26 @@ def param_split(model: ModelSpec) -> ParamSplit:
     return ParamSplit(table, lm_head, routed, per_expert, body)
 
 
+def draft_head_model(model: ModelSpec) -> ModelSpec:
+    """The draft of speculative decoding as one decoder layer of the target's width with the target's
+    embedding and lm_head (EAGLE heads and DeepSeek's MTP layers are one transformer layer each; MTP shares the
+    tables). A MoE target's layer is taken dense at its active width: DeepSeek V3's dense layers and its 8 + 1
+    experts are both 18,432 wide, the same bytes at batch 1."""
+    split = param_split(model)
+    per_layer = (model.params_active_b * 1e9 - split.embedding - split.lm_head) / model.layers
+    tables = split.embedding + (0.0 if model.tied_embeddings else split.lm_head)
+    params_b = (per_layer + tables) / 1e9
+    return model.model_copy(
+        update={
+            "layers": 1,
+            "params_total_b": params_b,
+            "params_active_b": params_b,
+            "moe": None,
+            "sliding_window": None,
+        }
+    )
+
+
 def weight_bytes(model: ModelSpec, precision: Precision) -> float:
     """Bytes of all weights held in GPU memory at this precision (embeddings stay 16-bit)."""
     split = param_split(model)

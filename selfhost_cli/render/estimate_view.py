@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Group, RenderableType
 
 from selfhost_cli.calibration import Accuracy
@@ -38,7 +40,7 @@ def table(report: EstimateReport) -> RenderableType:
                 "TTFT / TPOT",
                 f"{p['ttft_ms']:,.1f} ms / {p['tpot_ms']:,.1f} ms ({1000 / p['tpot_ms']:,.1f} tokens/s per request)",
             ),
-            ("decode step", f"{p['decode_step_ms']:,.2f} ms (pure decode, no prefill chunks)"),
+            ("decode step", f"{p['decode_step_ms']:,.2f} ms ({_step_words(p['speculative'])})"),
         ]
         b = p["step_breakdown_ms"]
         rows.append(
@@ -59,6 +61,13 @@ def table(report: EstimateReport) -> RenderableType:
         ("constants", p["engine_constants"]),
     ]
     return simple_table("selfhost estimate", ["item", "value"], rows)
+
+
+def _step_words(spec: dict[str, Any] | None) -> str:
+    if spec is None:
+        return "pure decode, no prefill chunks"
+    drafts = "n-gram drafts" if spec["method"] == "ngram" else f"{spec['draft_tokens']} draft-head passes"
+    return f"{drafts} and the check; {spec['acceptance_length']:g} tokens per sequence per step, no prefill chunks"
 
 
 def _pair(figure: tuple[float, int] | None) -> tuple[str, str]:

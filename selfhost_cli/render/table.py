@@ -227,6 +227,7 @@ def capacity_rows(c: Capacity) -> list[tuple[str, str]]:
             f"requests (TPOT {c.tpot_ms:.1f} ms, TTFT {c.ttft_ms:.1f} ms)",
         ),
         ("memory per GPU", f"{c.weights_gb_per_gpu:.1f} GB weights, {c.kv_cache_gb_per_gpu:.1f} GB KV cache"),
+        *([("speculative decoding", c.speculative.label)] if c.speculative else []),
         (
             "utilization",
             f"{c.mean_utilization:.0%} mean, {c.peak_utilization:.0%} at the peak (of the serving replicas; "
