@@ -19,7 +19,8 @@ import yaml
 from selfhost_cli import catalog
 from selfhost_cli.calibration import accuracy, bundled_rows, same_setup
 from selfhost_cli.deploy.engines import ENGINES, HARDWARE, Hardware
-from selfhost_cli.deploy.estimate import Setup, step
+from selfhost_cli.deploy.estimate import step
+from selfhost_cli.deploy.replica import Setup
 from selfhost_cli.enums import Precision
 from selfhost_cli.profile import Engine
 

@@ -17,7 +17,6 @@ from selfhost_cli.catalog.schema import Sourced, Strict
 from selfhost_cli.deploy.deployment import generation_only
 from selfhost_cli.deploy.engines import ENGINES, HARDWARE, EngineProfile, Hardware
 from selfhost_cli.deploy.estimate import (
-    Setup,
     SteadyState,
     concurrency_for_latency,
     max_concurrency,
@@ -25,6 +24,7 @@ from selfhost_cli.deploy.estimate import (
     smallest_fitting_tp,
     steady_state,
 )
+from selfhost_cli.deploy.replica import Setup
 from selfhost_cli.deploy.sizing import headroom_concurrency
 from selfhost_cli.enums import Engine, Precision
 from selfhost_cli.yamlio import parse, validate

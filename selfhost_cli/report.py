@@ -8,7 +8,8 @@ from typing import Any
 from selfhost_cli.catalog.schema import GpuSpec, ModelSpec
 from selfhost_cli.deploy.deployment import Estimate, estimate_deployment
 from selfhost_cli.deploy.engines import EngineProfile, stated_error
-from selfhost_cli.deploy.estimate import Setup, smallest_fitting_tp, tp_candidates
+from selfhost_cli.deploy.estimate import smallest_fitting_tp, tp_candidates
+from selfhost_cli.deploy.replica import Setup
 from selfhost_cli.enums import Precision
 
 

@@ -14,7 +14,8 @@ from selfhost_cli.benchfile import BenchResult
 from selfhost_cli.catalog import Catalog
 from selfhost_cli.catalog.schema import Strict
 from selfhost_cli.deploy.engines import Calibration, EngineSet
-from selfhost_cli.deploy.estimate import Setup, max_concurrency, steady_state
+from selfhost_cli.deploy.estimate import max_concurrency, steady_state
+from selfhost_cli.deploy.replica import Setup
 from selfhost_cli.enums import Engine, Precision
 from selfhost_cli.errors import InputFileError, UsageError, did_you_mean
 from selfhost_cli.paths import default_calibration_path

@@ -15,7 +15,8 @@ from selfhost_cli.benchfile import read_bench
 from selfhost_cli.calibration import accuracy, bundled_rows, same_setup, source_family
 from selfhost_cli.catalog import bundled
 from selfhost_cli.deploy.engines import ENGINES, EngineProfile, EngineSet
-from selfhost_cli.deploy.estimate import Setup, max_concurrency, steady_state
+from selfhost_cli.deploy.estimate import max_concurrency, steady_state
+from selfhost_cli.deploy.replica import Setup
 from selfhost_cli.enums import Engine, Precision
 from selfhost_cli.errors import InputFileError, UsageError
 from selfhost_cli.report import estimate_report
@@ -191,7 +192,8 @@ def test_a_server_rows_tpot_is_predicted_at_the_batch_it_held():
     """MLPerf's H200 server run held 450 sequences per GPU (29,228 tokens/s over 8 GPUs x 123.3 ms mean TPOT, by
     Little's law) far below its 200 ms TPOT bound: its TPOT is the step time at that batch, not at the bound."""
     from selfhost_cli.calibration import predict
-    from selfhost_cli.deploy.estimate import Setup, steady_state
+    from selfhost_cli.deploy.estimate import steady_state
+    from selfhost_cli.deploy.replica import Setup
 
     row = next(r for r in bundled_rows() if r.id == "m41-nvidia-h200x8-llama2-70b-server")
     p = predict(row, CATALOG)
@@ -210,7 +212,8 @@ def test_a_static_batchs_tpot_is_its_decode_steps_unless_the_source_counts_the_p
     """vLLM's and LMDeploy's benchmarks time TPOT after the first token; TGI's time_per_token divides the whole
     request, prefill included. Each row is compared on its own source's definition."""
     from selfhost_cli.calibration import predict
-    from selfhost_cli.deploy.estimate import Setup, step
+    from selfhost_cli.deploy.estimate import step
+    from selfhost_cli.deploy.replica import Setup
 
     row = next(r for r in bundled_rows() if r.id == "lmdeploy-a100x1-llama-2-7b-128-128-b64")
     assert not row.tpot_includes_prefill
@@ -227,7 +230,8 @@ def test_a_server_row_is_predicted_at_the_batch_poisson_arrivals_leave():
     """A latency-bounded run under Poisson arrivals holds fewer sequences than the bound allows: the planner's
     queueing headroom at the bound's percentile (MLPerf: p99), and the throughput at that batch."""
     from selfhost_cli.calibration import predict
-    from selfhost_cli.deploy.estimate import Setup, concurrency_for_latency, steady_state
+    from selfhost_cli.deploy.estimate import concurrency_for_latency, steady_state
+    from selfhost_cli.deploy.replica import Setup
     from selfhost_cli.deploy.sizing import headroom_concurrency
 
     row = next(r for r in bundled_rows() if r.id == "m50-nvidia-b200x8-llama2-70b-interactive")

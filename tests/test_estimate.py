@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from selfhost_cli.catalog import bundled
 from selfhost_cli.deploy.deployment import estimate_deployment
 from selfhost_cli.deploy.engines import ENGINES
-from selfhost_cli.deploy.estimate import Setup, memory, step
+from selfhost_cli.deploy.estimate import memory, step
 from selfhost_cli.deploy.params import (
     BYTES_PER_WEIGHT,
     decode_weight_bytes,
@@ -22,6 +22,7 @@ from selfhost_cli.deploy.params import (
     param_split,
     weight_bytes,
 )
+from selfhost_cli.deploy.replica import Setup
 from selfhost_cli.enums import Engine, Precision
 from selfhost_cli.report import estimate_report
 

@@ -18,7 +18,8 @@ from selfhost_cli.advise.workload import workload
 from selfhost_cli.catalog import bundled, gpu_hourly
 from selfhost_cli.costs import HOURS_PER_MONTH
 from selfhost_cli.deploy.engines import BUNDLED_ENGINES, ENGINES
-from selfhost_cli.deploy.estimate import Setup, memory, steady_state
+from selfhost_cli.deploy.estimate import memory, steady_state
+from selfhost_cli.deploy.replica import Setup
 from selfhost_cli.deploy.search import LayoutCache, Market, Target, layouts, search
 from selfhost_cli.deploy.sizing import (
     Infeasible,
@@ -410,7 +411,7 @@ def test_breakeven_rows_run_on_the_same_search_as_advise():
 
 
 def test_h100_nvl_bridges_pairs_only_so_tp4_all_reduces_over_pcie():
-    from selfhost_cli.deploy.estimate import allreduce_ms
+    from selfhost_cli.deploy.replica import allreduce_ms
 
     model = CATALOG.model("llama-3.3-70b")
     nvl, sxm = CATALOG.gpu("h100-nvl"), CATALOG.gpu("h100-sxm")

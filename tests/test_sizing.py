@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from selfhost_cli.catalog import bundled
 from selfhost_cli.deploy.engines import ENGINES
-from selfhost_cli.deploy.estimate import Setup, SteadyState, Step, memory
+from selfhost_cli.deploy.estimate import SteadyState, Step, memory
+from selfhost_cli.deploy.replica import Setup
 from selfhost_cli.deploy.sizing import (
     PEAK_LATENCY_QUANTILE,
     TP_PREFERENCE_MARGIN,

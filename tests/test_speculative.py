@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from selfhost_cli.catalog import bundled
 from selfhost_cli.deploy.engines import ENGINES, SPECULATION_BASIS, Speculation, stated_error
-from selfhost_cli.deploy.estimate import Setup, generation_step, steady_state, step
+from selfhost_cli.deploy.estimate import generation_step, steady_state, step
 from selfhost_cli.deploy.params import draft_head_model, param_split
+from selfhost_cli.deploy.replica import Setup
 from selfhost_cli.enums import DraftMethod, Engine, Precision
 
 CATALOG = bundled()

@@ -143,7 +143,7 @@ def calibrate_import_cmd(
     from selfhost_cli.advise.candidates import default_precision
     from selfhost_cli.benchfile import catalog_model_for, read_bench
     from selfhost_cli.deploy.engines import BUNDLED_ENGINES
-    from selfhost_cli.deploy.estimate import Setup
+    from selfhost_cli.deploy.replica import Setup
     from selfhost_cli.paths import default_calibration_path
     from selfhost_cli.render import json_ as jr
     from selfhost_cli.render import table as tr

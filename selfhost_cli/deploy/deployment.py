@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from selfhost_cli.deploy.estimate import (
     Memory,
-    Setup,
     SteadyState,
     generation_step,
     layout_problem,
@@ -17,6 +16,7 @@ from selfhost_cli.deploy.estimate import (
     step,
     tokens_per_step,
 )
+from selfhost_cli.deploy.replica import Setup
 
 
 @dataclass(frozen=True)

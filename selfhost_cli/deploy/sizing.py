@@ -13,7 +13,6 @@ from selfhost_cli.catalog.schema import GpuSpec, ModelSpec
 from selfhost_cli.deploy.engines import EngineProfile
 from selfhost_cli.deploy.estimate import (
     Memory,
-    Setup,
     SteadyState,
     concurrency_for_latency,
     layout_problem,
@@ -21,6 +20,7 @@ from selfhost_cli.deploy.estimate import (
     steady_state,
     tp_candidates,
 )
+from selfhost_cli.deploy.replica import Setup
 from selfhost_cli.enums import Precision
 
 # A fleet planned at 100% of its latency-bound capacity misses the target whenever arrivals bunch up. With Poisson
