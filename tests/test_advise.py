@@ -143,6 +143,27 @@ def test_assumptions_carry_the_month_convention(name):
     assert "gpu_hourly_usd" in found and "risk_margin" in found
 
 
+@pytest.mark.parametrize("name", ALL)
+def test_every_sized_fleet_states_its_planned_share_of_capacity(name):
+    a = advice(name)
+    planned = [x for x in a.assumptions if x.name == "target_peak_utilization"]
+    sized = [o for o in a.options if o.capacity]
+    assert len(planned) == max(len(sized), 1)
+    for x, o in zip(planned, sized, strict=False):
+        assert x.value == round(o.capacity.planned_utilization, 3) and 0 < x.value <= 1
+        assert x.source.startswith(o.id)
+
+
+def test_no_sized_fleet_still_names_the_planned_share_without_a_value():
+    # one RTX 4090 cannot hold DeepSeek V3: no fleet is sized, and the assumption says so instead of a number
+    p = with_changes(profile("startup.yaml"), "models", self_hosted="deepseek-v3")
+    p = with_changes(p, "self_hosting", gpu="rtx-4090", gpus=1)
+    a = advise(p, CATALOG, today=TODAY, with_flips=False)
+    assert not [o for o in a.options if o.capacity]
+    planned = [x for x in a.assumptions if x.name == "target_peak_utilization"]
+    assert [(x.value, x.source) for x in planned] == [(None, "no self-hosted fleet was sized")]
+
+
 def test_high_volume_steady_breaks_even_below_its_volume():
     a = advice("high-volume-steady.yaml")
     assert a.decision is Decision.SELF_HOST

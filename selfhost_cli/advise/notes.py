@@ -318,8 +318,9 @@ def assumptions(
 
 
 def _planned_utilizations(options: Sequence[Option]) -> list[Assumption]:
-    """Each sized fleet's planned share of its latency-bound capacity at the peak (the queueing headroom)."""
-    return [
+    """Each sized fleet's planned share of its latency-bound capacity at the peak (the queueing headroom); one
+    entry with no value when no fleet was sized, so that the key is always there."""
+    planned = [
         Assumption(
             "target_peak_utilization",
             round(o.capacity.planned_utilization, 3),
@@ -330,6 +331,7 @@ def _planned_utilizations(options: Sequence[Option]) -> list[Assumption]:
         for o in options
         if o.kind is OptionKind.SELF_HOST and o.capacity
     ]
+    return planned or [Assumption("target_peak_utilization", None, "no self-hosted fleet was sized")]
 
 
 def _search_assumptions(profile: Profile, work: Workload, c: SelfHostCandidate) -> list[Assumption]:
