@@ -14,7 +14,7 @@ from pydantic import Field
 from selfhost_cli.cache import cached
 from selfhost_cli.catalog import Catalog
 from selfhost_cli.catalog.schema import Sourced, Strict
-from selfhost_cli.deploy.deployment import generation_only
+from selfhost_cli.deploy.deployment import decode_steps_ms
 from selfhost_cli.deploy.engines import ENGINES, HARDWARE, EngineProfile, Hardware
 from selfhost_cli.deploy.estimate import (
     SteadyState,
@@ -149,13 +149,13 @@ def predict(
     if row.scenario in ("single_stream", "static_batch"):
         batch = row.concurrency or 1
         stages = tp if pipeline else 1  # llama.cpp's stages run one after another at batch 1: no speed-up
-        rate = generation_only(setup, batch, i, o, include_prefill=i > 1) / stages
-        # TPOT as the source defines it: the decode steps alone, or the whole batch's time per token
-        decode = rate if row.tpot_includes_prefill else generation_only(setup, batch, i, o, False) / stages
-        tpot = batch / decode * 1000
         # the batch's prompts are prefilled together before any of them emits its first token
         ttft = prefill_ms(setup, i, prompts=batch) if i > 1 else None
-        return Prediction(row, rate * replicas, tpot, tp, predicted_ttft_ms=ttft)
+        decode_ms = decode_steps_ms(setup, batch, i, o)
+        whole_ms = decode_ms + (ttft or 0.0)
+        # TPOT as the source defines it: the decode steps alone, or the whole batch's time per token
+        tpot = (whole_ms if row.tpot_includes_prefill else decode_ms) * stages / o
+        return Prediction(row, batch * o / (whole_ms * stages) * 1000 * replicas, tpot, tp, predicted_ttft_ms=ttft)
     if row.scenario == "server" and row.latency_bound:
         # Poisson arrivals keep the batch below the latency-bound maximum: the fleet planner's queueing headroom
         # (sizing.headroom_concurrency, at the bound's own percentile) is exactly the claim these rows test.

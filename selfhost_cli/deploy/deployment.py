@@ -13,7 +13,6 @@ from selfhost_cli.deploy.estimate import (
     max_concurrency,
     memory,
     steady_state,
-    step,
     tokens_per_step,
 )
 from selfhost_cli.deploy.replica import Setup
@@ -107,16 +106,8 @@ def estimate_deployment(
     )
 
 
-def generation_only(
-    setup: Setup, batch: float, input_tokens: float, output_tokens: float, include_prefill: bool
-) -> float:
-    """Output tokens/s of one replica running a static batch: optional prefill, then `output_tokens` decode
-    steps (context growing from the prompt). llama.cpp's `tg` test and static-batch benchmarks."""
-    total_ms = 0.0
-    if include_prefill:
-        total_ms = step(
-            setup, 0, 0, prefill_tokens=batch * input_tokens, prefill_context_tokens=input_tokens / 2
-        ).total_ms
+def decode_steps_ms(setup: Setup, batch: float, input_tokens: float, output_tokens: float) -> float:
+    """Time a static batch spends generating `output_tokens` each after its prefill (context growing from the
+    prompt; with speculative decoding, output_tokens ÷ the acceptance length steps), ms."""
     steps = output_tokens / tokens_per_step(setup)
-    total_ms += steps * generation_step(setup, batch, input_tokens + output_tokens / 2).total_ms
-    return batch * output_tokens / total_ms * 1000
+    return steps * generation_step(setup, batch, input_tokens + output_tokens / 2).total_ms

@@ -235,21 +235,17 @@ def stated_error(engine: EngineProfile, precision: Precision) -> tuple[float, st
     """The error to state for an engine at a precision, with its basis: the engine's held-out figure, or the
     precision's own when that is higher."""
     own = PRECISION_ERRORS.get(precision)
-    pct, basis = (
-        own
-        if own is not None and own[0] > engine.expected_error_pct
-        else (
-            engine.expected_error_pct,
-            engine.error_basis,
-        )
-    )
+    if own is not None and own[0] > engine.expected_error_pct:
+        pct, basis = own
+    else:
+        pct, basis = engine.expected_error_pct, engine.error_basis
     if engine.speculation:
         basis += SPECULATION_BASIS
     return pct, basis
 
 
 # Speculative decoding has no absolute row in the calibration set: its model is checked against the published
-# speedups over the same engine without it (docs/estimation.md, tests/test_estimate.py).
+# speedups over the same engine without it (docs/estimation.md, tests/test_speculative.py).
 SPECULATION_BASIS = "; speculative decoding: published speedups reproduced within 14%, not scored on rows of its own"
 
 

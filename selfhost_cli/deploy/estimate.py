@@ -27,12 +27,10 @@ from selfhost_cli.deploy.replica import (
     Setup,
     all_to_all_ms,
     allreduce_ms,
-    draft_layer_bytes,
     pipeline_hops_ms,
     weight_bytes_per_gpu,
     with_tp,
 )
-from selfhost_cli.enums import DraftMethod
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,7 @@ def memory(setup: Setup, input_tokens: float, output_tokens: float, longest_toke
     kv_gb = max(usable - weights_gb, 0.0)  # never negative: weights that do not fit leave no KV cache
     full = max(input_tokens + output_tokens, longest_tokens)
     mean = input_tokens + output_tokens / 2
-    held = 1 + (1 / setup.model.layers if draft_layer_bytes(setup) else 0.0)  # a draft head's layer keeps its own
+    held = 1 + (1 / setup.model.layers if setup.draft_head else 0.0)  # a draft head's layer keeps its own
     per_seq = kv_per_token(setup, mean) * mean / 1e9 * held
     whole = kv_per_token(setup, full) * full / 1e9 * held
     max_seqs = int(kv_gb / per_seq) if usable > weights_gb and kv_gb >= whole and per_seq > 0 else 0
@@ -198,7 +196,7 @@ def generation_step(
     extra = prefill_tokens + drafted
     mean_context = (prefill_tokens * prefill_context_tokens + drafted * context_tokens) / extra if extra else 0.0
     verify = step(setup, decode_sequences, context_tokens, extra, mean_context)
-    if spec.method is DraftMethod.NGRAM:
+    if not setup.draft_head:  # n-gram lookup drafts on the CPU
         return verify
     # the draft runs inside the step the scheduler already paid for, on the last pipeline stage
     head = replace(setup.engine, per_step_ms=0.0, speculation=None)

@@ -6,6 +6,7 @@ Units are in the names: bytes, GB (1e9 bytes), FLOPs, tokens.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -63,6 +64,7 @@ def param_split(model: ModelSpec) -> ParamSplit:
     return ParamSplit(table, lm_head, routed, per_expert, body)
 
 
+@functools.lru_cache(maxsize=32)  # called for every speculative step the searches try
 def draft_head_model(model: ModelSpec) -> ModelSpec:
     """The draft of speculative decoding as one decoder layer of the target's width with the target's
     embedding and lm_head (EAGLE heads and DeepSeek's MTP layers are one transformer layer each; MTP shares the

@@ -39,8 +39,8 @@ def weight_bytes_per_gpu(setup: Setup) -> float:
 
 
 def draft_layer_bytes(setup: Setup) -> float:
-    spec = setup.engine.speculation
-    if spec is None or spec.method is not DraftMethod.DRAFT_HEAD:
+    """Bytes of the draft head's one decoder layer (0 without one)."""
+    if not setup.draft_head:
         return 0.0
     return param_split(draft_head_model(setup.model)).body * BYTES_PER_WEIGHT[setup.precision]
 
@@ -81,6 +81,12 @@ class Setup:
         if self.ep > 1:
             return f"EP{self.ep}"
         return f"TP{self.tp}" + (f"×PP{self.pp}" if self.pp > 1 else "")
+
+    @property
+    def draft_head(self) -> bool:
+        """Speculative decoding drafts with a head of its own (weights, KV cache and passes to pay for)."""
+        spec = self.engine.speculation
+        return spec is not None and spec.method is DraftMethod.DRAFT_HEAD
 
     @property
     def kv_bytes(self) -> float:
